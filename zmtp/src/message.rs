@@ -1,0 +1,268 @@
+//! [`Message`]: one ZeroMQ message, made of one or more [`Bytes`] frames.
+//!
+//! A message is delivered atomically: all of its frames or none (RFC 23).
+//! Frames are reference-counted [`Bytes`], so cloning a message (PUB fan-out)
+//! or moving it between sockets (inproc) never copies a body, and a frame
+//! decoded from the wire shares the read buffer it arrived in.
+
+use std::fmt;
+use std::ops::Index;
+
+use bytes::Bytes;
+use smallvec::SmallVec;
+
+/// Inline capacity: single-frame messages and two-frame envelopes
+/// (routing id + body) need no heap allocation for the frame list.
+type Frames = SmallVec<[Bytes; 2]>;
+
+/// A ZeroMQ message: an ordered list of frames, sent and received as a unit.
+///
+/// A message may be empty (zero frames) while it is being built, but sockets
+/// refuse to send an empty message: the smallest message on the wire is one
+/// frame of zero bytes.
+///
+/// ```
+/// use oxmq_zmtp::Message;
+/// let mut msg = Message::from("world");
+/// msg.push_front("hello");
+/// assert_eq!(msg.len(), 2);
+/// assert_eq!(&msg[0][..], b"hello");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Message {
+    frames: Frames,
+}
+
+impl Message {
+    /// An empty message (no frames).
+    pub fn new() -> Self {
+        Message {
+            frames: Frames::new(),
+        }
+    }
+
+    /// A message with room for `n` frames.
+    pub fn with_capacity(n: usize) -> Self {
+        Message {
+            frames: Frames::with_capacity(n),
+        }
+    }
+
+    /// Number of frames.
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Whether the message has no frames at all.
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// Appends a frame at the end.
+    pub fn push_back(&mut self, frame: impl Into<Bytes>) {
+        self.frames.push(frame.into());
+    }
+
+    /// Inserts a frame at the front (used to add envelopes).
+    pub fn push_front(&mut self, frame: impl Into<Bytes>) {
+        self.frames.insert(0, frame.into());
+    }
+
+    /// Removes and returns the first frame (used to strip envelopes).
+    pub fn pop_front(&mut self) -> Option<Bytes> {
+        if self.frames.is_empty() {
+            None
+        } else {
+            Some(self.frames.remove(0))
+        }
+    }
+
+    /// Removes and returns the last frame.
+    pub fn pop_back(&mut self) -> Option<Bytes> {
+        self.frames.pop()
+    }
+
+    /// The frames, in order.
+    pub fn frames(&self) -> &[Bytes] {
+        &self.frames
+    }
+
+    /// The frames, mutably (to edit a frame in place).
+    pub fn frames_mut(&mut self) -> &mut [Bytes] {
+        &mut self.frames
+    }
+
+    /// The frame at `index`, if any.
+    pub fn get(&self, index: usize) -> Option<&Bytes> {
+        self.frames.get(index)
+    }
+
+    /// The first frame, if any.
+    pub fn first(&self) -> Option<&Bytes> {
+        self.frames.first()
+    }
+
+    /// The last frame, if any.
+    pub fn last(&self) -> Option<&Bytes> {
+        self.frames.last()
+    }
+
+    /// Iterates over the frames.
+    pub fn iter(&self) -> std::slice::Iter<'_, Bytes> {
+        self.frames.iter()
+    }
+
+    /// Splits off the frames from `at` onwards into a new message.
+    pub fn split_off(&mut self, at: usize) -> Message {
+        let tail: Frames = self.frames.drain(at.min(self.frames.len())..).collect();
+        Message { frames: tail }
+    }
+
+    /// Inserts all frames of `prefix` in front of this message's frames.
+    pub fn prepend(&mut self, prefix: Message) {
+        self.frames.insert_many(0, prefix.frames);
+    }
+
+    /// Appends all frames of `other`.
+    pub fn extend_from(&mut self, other: Message) {
+        self.frames.extend(other.frames);
+    }
+
+    /// Sum of the frame sizes, in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.frames.iter().map(Bytes::len).sum()
+    }
+
+    /// Consumes the message, returning its frames.
+    pub fn into_frames(self) -> impl DoubleEndedIterator<Item = Bytes> + ExactSizeIterator {
+        self.frames.into_iter()
+    }
+
+    /// Consumes the message, returning its frames as a `Vec`.
+    pub fn into_vec(self) -> Vec<Bytes> {
+        self.frames.into_vec()
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        for frame in &self.frames {
+            match std::str::from_utf8(frame) {
+                Ok(s) if frame.len() <= 64 => list.entry(&s),
+                _ if frame.len() <= 32 => list.entry(&HexFrame(frame)),
+                _ => list.entry(&format_args!("<{} bytes>", frame.len())),
+            };
+        }
+        list.finish()
+    }
+}
+
+struct HexFrame<'a>(&'a [u8]);
+
+impl fmt::Debug for HexFrame<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("0x")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Index<usize> for Message {
+    type Output = Bytes;
+    fn index(&self, index: usize) -> &Bytes {
+        &self.frames[index]
+    }
+}
+
+impl<'a> IntoIterator for &'a Message {
+    type Item = &'a Bytes;
+    type IntoIter = std::slice::Iter<'a, Bytes>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.frames.iter()
+    }
+}
+
+impl IntoIterator for Message {
+    type Item = Bytes;
+    type IntoIter = smallvec::IntoIter<[Bytes; 2]>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.frames.into_iter()
+    }
+}
+
+impl<T: Into<Bytes>> FromIterator<T> for Message {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Message {
+            frames: iter.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Bytes> for Message {
+    fn from(frame: Bytes) -> Self {
+        let mut frames = Frames::new();
+        frames.push(frame);
+        Message { frames }
+    }
+}
+
+macro_rules! single_frame_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Message {
+            fn from(frame: $t) -> Self {
+                Message::from(Bytes::from(frame))
+            }
+        }
+    )*};
+}
+single_frame_from!(Vec<u8>, String, &'static str, &'static [u8]);
+
+impl From<Vec<Bytes>> for Message {
+    fn from(frames: Vec<Bytes>) -> Self {
+        Message {
+            frames: Frames::from_vec(frames),
+        }
+    }
+}
+
+impl<const N: usize> From<[&'static str; N]> for Message {
+    fn from(frames: [&'static str; N]) -> Self {
+        frames.into_iter().collect()
+    }
+}
+
+impl<const N: usize> From<[Bytes; N]> for Message {
+    fn from(frames: [Bytes; N]) -> Self {
+        frames.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_operations() {
+        let mut m = Message::from(["a", "b"]);
+        m.push_front("id");
+        assert_eq!(m.pop_front().as_deref(), Some(&b"id"[..]));
+        let tail = m.split_off(1);
+        assert_eq!(m, Message::from("a"));
+        assert_eq!(tail, Message::from("b"));
+        m.prepend(Message::from(["x", ""]));
+        assert_eq!(m, Message::from(["x", "", "a"]));
+        assert_eq!(m.byte_len(), 2);
+    }
+
+    #[test]
+    fn debug_is_readable() {
+        let m = Message::from(vec![
+            Bytes::from_static(b"hi"),
+            Bytes::from_static(&[0, 255]),
+        ]);
+        assert_eq!(format!("{m:?}"), r#"["hi", 0x00ff]"#);
+    }
+}
