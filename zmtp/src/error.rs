@@ -73,9 +73,6 @@ pub enum ProtocolError {
         /// The peer's mechanism.
         theirs: MechanismName,
     },
-    /// Both peers claim the same role (client/server) in a mechanism with roles.
-    #[error("both peers claim as-server={0}")]
-    RoleMismatch(bool),
     /// A frame's flags byte has reserved bits set.
     #[error("reserved bits set in frame flags {0:#04x}")]
     ReservedFlags(u8),

@@ -233,9 +233,9 @@ impl Handshake {
                 .into(),
             );
         }
-        if mech.has_roles() && peer.as_server == mech.as_server() {
-            return self.fail(ProtocolError::RoleMismatch(peer.as_server).into());
-        }
+        // The peer's as-server octet is not checked: libzmq 4.3 always sends
+        // zero there (its roles come from socket options, not the greeting).
+        // A role clash shows up as an unexpected command instead.
         self.version = peer.version;
         self.state = State::Mechanism;
         match mech.start(peer.version) {

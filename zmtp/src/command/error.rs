@@ -17,6 +17,11 @@ use crate::error::ProtocolError;
 /// The command name.
 pub const NAME: &[u8] = b"ERROR";
 
+/// How libzmq 4.3.5's PLAIN server starts the body of its ERROR command: an
+/// escape-sequence slip in its C source turns `\x05E` into one byte, 0x5E.
+/// The reason (`\x03400`) follows as usual.
+pub const LIBZMQ_PLAIN_QUIRK: &[u8] = b"\x5eRROR";
+
 /// The body of an ERROR command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorCommand {

@@ -73,7 +73,15 @@ pub fn split_name(mut body: Bytes) -> Result<(Bytes, Bytes), ProtocolError> {
 
 impl Command {
     /// Parses a command from the body of a command frame.
+    ///
+    /// libzmq 4.3's PLAIN server writes its ERROR command with a broken name
+    /// (`"\x05ERROR"` in C source reads as the byte 0x5E then `RROR`), so
+    /// the body starts `^RROR`. Such a body is read as the ERROR it means.
     pub fn parse(body: Bytes) -> Result<Command, ProtocolError> {
+        if body.starts_with(error::LIBZMQ_PLAIN_QUIRK) {
+            let data = body.slice(error::LIBZMQ_PLAIN_QUIRK.len()..);
+            return Ok(Command::Error(ErrorCommand::parse(data)?));
+        }
         let (name, data) = split_name(body)?;
         Ok(match &name[..] {
             ready::NAME => Command::Ready(Metadata::decode(data, "READY")?),
@@ -179,6 +187,17 @@ mod tests {
             name: Bytes::from_static(b"JOIN"),
             data: Bytes::from_static(b"group"),
         });
+    }
+
+    #[test]
+    fn libzmq_plain_error_quirk_is_an_error_command() {
+        // Bytes libzmq 4.3.5 sends after a refused PLAIN HELLO (fixture
+        // plain_server_error_bad_password.bin, minus the frame header).
+        let body = Bytes::from_static(b"\x5eRROR\x03400");
+        let Command::Error(e) = Command::parse(body).unwrap() else {
+            panic!("not an ERROR")
+        };
+        assert_eq!(e.status_code(), Some(400));
     }
 
     #[test]

@@ -219,12 +219,6 @@ pub trait Mechanism: Send + fmt::Debug {
     /// Whether we are the server of this mechanism (greeting `as-server`).
     fn as_server(&self) -> bool;
 
-    /// Whether both peers must take opposite roles (PLAIN, CURVE) or roles
-    /// do not matter (NULL).
-    fn has_roles(&self) -> bool {
-        true
-    }
-
     /// Called once, after the greetings, with the peer's protocol version.
     fn start(&mut self, peer_version: Version) -> Result<(), Error>;
 
@@ -261,6 +255,21 @@ pub fn peer_error(error: &ErrorCommand) -> Error {
         }),
         None => Error::Protocol(ProtocolError::PeerError(error.reason_text())),
     }
+}
+
+/// If `body` is an ERROR command (including libzmq's misspelt PLAIN one),
+/// the error to fail the handshake with.
+pub(crate) fn error_in(body: &Bytes) -> Option<Error> {
+    let is_error = body.starts_with(crate::command::error::LIBZMQ_PLAIN_QUIRK)
+        || body.starts_with(b"\x05ERROR");
+    if !is_error {
+        return None;
+    }
+    Some(match crate::command::Command::parse(body.clone()) {
+        Ok(crate::command::Command::Error(e)) => peer_error(&e),
+        Ok(_) => ProtocolError::Mechanism("ERROR command expected").into(),
+        Err(e) => e.into(),
+    })
 }
 
 /// Shared by mechanisms: the handling of an authenticator's verdict.

@@ -82,10 +82,6 @@ impl Mechanism for NullMechanism {
         false
     }
 
-    fn has_roles(&self) -> bool {
-        false
-    }
-
     fn start(&mut self, _peer_version: Version) -> Result<(), Error> {
         self.auth = if self.authenticate {
             AuthState::ToAsk

@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::{
-    auth_verdict, check_peer_or_error, peer_error, AuthReply, AuthRequest, LocalInfo, Mechanism,
+    auth_verdict, check_peer_or_error, error_in, AuthReply, AuthRequest, LocalInfo, Mechanism,
     MechanismName, MechanismOutcome,
 };
 use crate::command::{self, Command};
@@ -120,12 +120,11 @@ impl Mechanism for PlainClient {
     }
 
     fn handle_command(&mut self, body: Bytes) -> Result<(), Error> {
-        let (name, data) = command::split_name(body.clone())?;
+        if let Some(e) = error_in(&body) {
+            return Err(e);
+        }
+        let (name, data) = command::split_name(body)?;
         match (&self.state, &name[..]) {
-            (_, command::error::NAME) => match Command::parse(body)? {
-                Command::Error(e) => Err(peer_error(&e)),
-                _ => Err(unexpected("ERROR", &name)),
-            },
             (ClientState::WaitWelcome, WELCOME) => {
                 if !data.is_empty() {
                     return Err(ProtocolError::MalformedCommand {
@@ -249,12 +248,11 @@ impl Mechanism for PlainServer {
     }
 
     fn handle_command(&mut self, body: Bytes) -> Result<(), Error> {
-        let (name, data) = command::split_name(body.clone())?;
+        if let Some(e) = error_in(&body) {
+            return Err(e);
+        }
+        let (name, data) = command::split_name(body)?;
         match (&self.state, &name[..]) {
-            (_, command::error::NAME) => match Command::parse(body)? {
-                Command::Error(e) => Err(peer_error(&e)),
-                _ => Err(unexpected("ERROR", &name)),
-            },
             (ServerState::WaitHello, HELLO) => {
                 let (username, password) = parse_hello(data)?;
                 self.pending_auth = Some(AuthRequest {
