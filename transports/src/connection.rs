@@ -1,0 +1,622 @@
+//! Connections over tcp and ipc: listeners that accept, sessions that
+//! (re)connect, and the handshake driver that runs the sans-IO
+//! [`Handshake`] over a real stream before handing over to the
+//! [`Engine`].
+//!
+//! A *connecting* session owns its pipe for its whole life: messages queued
+//! while the peer is away wait in it and leave after the next handshake
+//! (unless `immediate` is set, in which case the pipe lives and dies with
+//! each connection, as in libzmq). An *accepted* connection gets a fresh pipe
+//! after its handshake and loses it when the connection ends.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use oxmq_zmtp::handshake::Established;
+use oxmq_zmtp::{AuthReply, Error as ZmtpError, Handshake, HandshakeConfig, HandshakeEvent};
+use oxmq_zmtp::{SocketType, ZmtpCodec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{Described, ZapRequest};
+use crate::context::Context;
+use crate::endpoint::{tcp_endpoint_string, IpcEndpoint, TcpEndpoint};
+use crate::engine::{Engine, EngineConfig, EngineEnd, SubscriptionLog};
+use crate::monitor::{Monitor, SocketEvent};
+use crate::options::TransportOptions;
+use crate::pipe::{ConnectionInfo, Peer, PipeMsg};
+use crate::stream::IoStream;
+
+/// What every background task of one socket shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) ctx: Context,
+    pub(crate) monitor: Monitor,
+    pub(crate) peers_tx: mpsc::UnboundedSender<Peer>,
+    pub(crate) next_peer_id: AtomicU64,
+    pub(crate) token: CancellationToken,
+}
+
+impl Shared {
+    pub(crate) fn next_peer_id(&self) -> u64 {
+        self.next_peer_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// Capacity of an inbound pipe: the HWM plus the `Connected` marker.
+pub(crate) fn inbound_capacity(hwm: usize) -> usize {
+    TransportOptions::capacity(hwm)
+        .saturating_add(1)
+        .min(tokio::sync::Semaphore::MAX_PERMITS)
+}
+
+/// A bound tcp or ipc listener.
+#[derive(Debug)]
+pub(crate) enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener, Option<PathBuf>),
+}
+
+impl Listener {
+    async fn accept(&self) -> io::Result<(IoStream, String)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, addr) = l.accept().await?;
+                Ok((IoStream::Tcp(s), addr.to_string()))
+            }
+            Listener::Unix(l, path) => {
+                let (s, _) = l.accept().await?;
+                let addr = path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                Ok((IoStream::Unix(s), addr))
+            }
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Listener::Unix(_, Some(path)) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn configure_tcp(stream: &TcpStream, opts: &TransportOptions) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let sock = socket2::SockRef::from(stream);
+    if let Some(on) = opts.tcp_keepalive {
+        if on {
+            let mut ka = socket2::TcpKeepalive::new();
+            if let Some(idle) = opts.tcp_keepalive_idle {
+                ka = ka.with_time(idle);
+            }
+            if let Some(intvl) = opts.tcp_keepalive_intvl {
+                ka = ka.with_interval(intvl);
+            }
+            if let Some(cnt) = opts.tcp_keepalive_cnt {
+                ka = ka.with_retries(cnt);
+            }
+            sock.set_tcp_keepalive(&ka)?;
+        } else {
+            sock.set_keepalive(false)?;
+        }
+    }
+    Ok(())
+}
+
+/// Binds a tcp listener (with `SO_REUSEADDR`, as libzmq does).
+pub(crate) async fn bind_tcp(
+    ep: &TcpEndpoint,
+    opts: &TransportOptions,
+) -> io::Result<(Listener, String)> {
+    let addrs = ep.resolve().await?;
+    let mut last_err = io::Error::new(io::ErrorKind::AddrNotAvailable, "no address to bind");
+    for addr in addrs {
+        let sock = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        sock.set_reuseaddr(true)?;
+        match sock.bind(addr).and_then(|()| sock.listen(opts.backlog)) {
+            Ok(listener) => {
+                let local = listener.local_addr()?;
+                return Ok((Listener::Tcp(listener), tcp_endpoint_string(local)));
+            }
+            Err(e) => last_err = e,
+        }
+    }
+    Err(last_err)
+}
+
+/// Binds an ipc listener. A socket file left behind by a dead process is
+/// replaced; one that a live process listens on is `AddrInUse`.
+pub(crate) fn bind_ipc(ep: &IpcEndpoint) -> io::Result<(Listener, String)> {
+    match ep {
+        IpcEndpoint::Path(path) => {
+            let listener = match UnixListener::bind(path) {
+                Ok(l) => l,
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                        return Err(e);
+                    }
+                    std::fs::remove_file(path)?;
+                    UnixListener::bind(path)?
+                }
+                Err(e) => return Err(e),
+            };
+            Ok((
+                Listener::Unix(listener, Some(path.clone())),
+                format!("ipc://{}", path.display()),
+            ))
+        }
+        IpcEndpoint::Abstract(name) => {
+            let addr = abstract_addr(name)?;
+            let std_listener = std::os::unix::net::UnixListener::bind_addr(&addr)?;
+            std_listener.set_nonblocking(true)?;
+            let listener = UnixListener::from_std(std_listener)?;
+            Ok((Listener::Unix(listener, None), format!("ipc://@{name}")))
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn abstract_addr(name: &str) -> io::Result<std::os::unix::net::SocketAddr> {
+    use std::os::linux::net::SocketAddrExt;
+    std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn abstract_addr(_name: &str) -> io::Result<std::os::unix::net::SocketAddr> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "abstract ipc addresses exist on Linux only",
+    ))
+}
+
+/// Where a session connects to.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    Tcp(TcpEndpoint),
+    Ipc(IpcEndpoint),
+}
+
+async fn dial(target: &Target, opts: &TransportOptions) -> io::Result<(IoStream, String)> {
+    match target {
+        Target::Tcp(ep) => {
+            let addrs = ep.resolve().await?;
+            let source = match &ep.source {
+                Some((host, port)) => {
+                    let src = TcpEndpoint {
+                        host: host.clone(),
+                        port: *port,
+                        source: None,
+                    };
+                    src.resolve().await?.into_iter().next()
+                }
+                None => None,
+            };
+            let mut last_err = io::Error::new(io::ErrorKind::AddrNotAvailable, "no address");
+            for addr in addrs {
+                let sock = if addr.is_ipv4() {
+                    TcpSocket::new_v4()?
+                } else {
+                    TcpSocket::new_v6()?
+                };
+                if let Some(src) = source {
+                    sock.set_reuseaddr(true)?;
+                    sock.bind(src)?;
+                }
+                match sock.connect(addr).await {
+                    Ok(stream) => {
+                        configure_tcp(&stream, opts)?;
+                        return Ok((IoStream::Tcp(stream), addr.to_string()));
+                    }
+                    Err(e) => last_err = e,
+                }
+            }
+            Err(last_err)
+        }
+        Target::Ipc(IpcEndpoint::Path(path)) => {
+            let s = UnixStream::connect(path).await?;
+            Ok((IoStream::Unix(s), path.display().to_string()))
+        }
+        Target::Ipc(IpcEndpoint::Abstract(name)) => {
+            let addr = abstract_addr(name)?;
+            let s = std::os::unix::net::UnixStream::connect_addr(&addr)?;
+            s.set_nonblocking(true)?;
+            Ok((IoStream::Unix(UnixStream::from_std(s)?), format!("@{name}")))
+        }
+    }
+}
+
+/// The IP part of a `ip:port` address (what ZAP calls the address).
+fn zap_address(peer: &str) -> String {
+    match peer.parse::<std::net::SocketAddr>() {
+        Ok(sa) => sa.ip().to_string(),
+        Err(_) => peer.to_string(),
+    }
+}
+
+/// Runs the ZMTP handshake over `io`. Returns what it established and the
+/// bytes read past it.
+async fn handshake(
+    io: &mut IoStream,
+    opts: &TransportOptions,
+    shared: &Shared,
+    peer_addr: &str,
+) -> Result<(Established, BytesMut), ZmtpError> {
+    let config = HandshakeConfig {
+        timeout: opts.handshake_ivl,
+        ..HandshakeConfig::default()
+    };
+    let mechanism = opts
+        .mechanism
+        .build(opts.socket_type, opts.routing_id.clone(), &opts.metadata);
+    let mut hs = Handshake::new(&config, mechanism, Instant::now().into_std());
+    let mut rbuf = BytesMut::with_capacity(8 * 1024);
+    let mut wbuf = BytesMut::with_capacity(256);
+    let deadline = hs.poll_timeout().map(Instant::from_std);
+    let sleep_until = |d: Option<Instant>| async move {
+        match d {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    loop {
+        if hs.poll_transmit(&mut wbuf) {
+            tokio::select! {
+                r = io.write_all(&wbuf) => r?,
+                () = sleep_until(deadline) => return Err(ZmtpError::HandshakeTimeout),
+            }
+            wbuf.clear();
+        }
+        let mut progressed = false;
+        while let Some(event) = hs.poll_event() {
+            progressed = true;
+            match event {
+                HandshakeEvent::Authenticate(req) => {
+                    let reply = authenticate(req, opts, shared, peer_addr).await;
+                    hs.handle_auth_reply(reply);
+                }
+                HandshakeEvent::Complete(est) => return Ok((*est, rbuf)),
+                HandshakeEvent::Failed(e) => {
+                    if hs.poll_transmit(&mut wbuf) {
+                        // Best effort: the ERROR command, then close.
+                        let _ =
+                            tokio::time::timeout(Duration::from_millis(100), io.write_all(&wbuf))
+                                .await;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        if progressed {
+            continue;
+        }
+        tokio::select! {
+            r = io.read_buf(&mut rbuf) => {
+                if r? == 0 {
+                    return Err(ZmtpError::Io(io::ErrorKind::UnexpectedEof.into()));
+                }
+                hs.handle_input(&mut rbuf);
+            }
+            () = sleep_until(deadline) => hs.handle_timeout(Instant::now().into_std()),
+        }
+    }
+}
+
+async fn authenticate(
+    req: oxmq_zmtp::AuthRequest,
+    opts: &TransportOptions,
+    shared: &Shared,
+    peer_addr: &str,
+) -> AuthReply {
+    let request = ZapRequest {
+        domain: opts.zap_domain.clone(),
+        address: zap_address(peer_addr),
+        routing_id: opts.routing_id.clone().unwrap_or_default(),
+        mechanism: req.mechanism,
+        credentials: req.credentials,
+    };
+    let auth = opts
+        .authenticator
+        .clone()
+        .or_else(|| shared.ctx.authenticator());
+    match auth {
+        Some(auth) => {
+            let reply = auth.authenticate(request.clone()).await;
+            tracing::debug!(target: "oxmq", request = %Described(&request), status = reply.status_code, "authenticated");
+            reply
+        }
+        // libzmq without a ZAP handler: NULL passes, PLAIN/CURVE are refused
+        // by closing the connection (no ERROR command).
+        None if request.mechanism == oxmq_zmtp::MechanismName::NULL => AuthReply::allow(""),
+        None => AuthReply::deny(300, "no authenticator"),
+    }
+}
+
+fn report_handshake_failure(monitor: &Monitor, endpoint: &str, peer: &str, e: &ZmtpError) {
+    let (endpoint, peer) = (endpoint.to_string(), peer.to_string());
+    monitor.emit(match e {
+        ZmtpError::Protocol(p) => SocketEvent::HandshakeFailedProtocol {
+            endpoint,
+            peer,
+            error: p.to_string(),
+        },
+        ZmtpError::Auth(a) => SocketEvent::HandshakeFailedAuth {
+            endpoint,
+            peer,
+            status_code: a.status_code,
+        },
+        other => SocketEvent::HandshakeFailedNoDetail {
+            endpoint,
+            peer,
+            error: other.to_string(),
+        },
+    });
+}
+
+fn engine_config(opts: &TransportOptions, est: &Established) -> EngineConfig {
+    EngineConfig {
+        socket_type: opts.socket_type,
+        peer_version: est.peer.version,
+        heartbeat_ivl: opts.heartbeat_ivl,
+        heartbeat_ttl: opts.heartbeat_ttl,
+        heartbeat_timeout: opts.effective_heartbeat_timeout(),
+        linger: opts.linger,
+    }
+}
+
+fn is_sub_type(t: SocketType) -> bool {
+    matches!(t, SocketType::Sub | SocketType::Xsub)
+}
+
+/// Accepts connections until `token` is cancelled.
+pub(crate) async fn accept_loop(
+    listener: Listener,
+    endpoint: String,
+    opts: Arc<TransportOptions>,
+    shared: Arc<Shared>,
+    token: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = token.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok((io, peer)) => {
+                    shared.monitor.emit(SocketEvent::Accepted { endpoint: endpoint.clone(), peer: peer.clone() });
+                    let task = serve_accepted(io, peer, endpoint.clone(), opts.clone(), shared.clone(), token.clone());
+                    shared.ctx.tracker().spawn(task);
+                }
+                Err(e) => {
+                    shared.monitor.emit(SocketEvent::AcceptFailed { endpoint: endpoint.clone(), error: e.to_string() });
+                    // Out of descriptors and the like: do not spin.
+                    tokio::select! {
+                        () = token.cancelled() => break,
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    }
+                }
+            }
+        }
+    }
+    drop(listener);
+    shared.monitor.emit(SocketEvent::Closed { endpoint });
+}
+
+async fn serve_accepted(
+    mut io: IoStream,
+    peer_addr: String,
+    endpoint: String,
+    opts: Arc<TransportOptions>,
+    shared: Arc<Shared>,
+    token: CancellationToken,
+) {
+    let result = tokio::select! {
+        r = handshake(&mut io, &opts, &shared, &peer_addr) => r,
+        () = token.cancelled() => return,
+    };
+    let (est, rbuf) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            report_handshake_failure(&shared.monitor, &endpoint, &peer_addr, &e);
+            return;
+        }
+    };
+    shared.monitor.emit(SocketEvent::HandshakeSucceeded {
+        endpoint: endpoint.clone(),
+        peer: peer_addr.clone(),
+    });
+    let cfg = engine_config(&opts, &est);
+    let info = Arc::new(ConnectionInfo {
+        peer: est.peer,
+        endpoint: endpoint.clone(),
+        peer_address: peer_addr.clone(),
+    });
+    let (out_tx, mut out_rx) = mpsc::channel(TransportOptions::capacity(opts.sndhwm));
+    let (in_tx, in_rx) = mpsc::channel(inbound_capacity(opts.rcvhwm));
+    if in_tx.try_send(PipeMsg::Connected(info)).is_err() {
+        return;
+    }
+    let peer = Peer {
+        id: shared.next_peer_id(),
+        endpoint: endpoint.clone(),
+        outgoing: false,
+        tx: out_tx,
+        rx: in_rx,
+    };
+    if shared.peers_tx.send(peer).is_err() {
+        return;
+    }
+    let codec = ZmtpCodec::new()
+        .with_max_frame_size(opts.max_msg_size)
+        .with_cipher(est.cipher);
+    let mut subs = SubscriptionLog::default();
+    let subs = is_sub_type(opts.socket_type).then_some(&mut subs);
+    let end = Engine::new(io, rbuf, codec, &mut out_rx, in_tx, cfg, subs, token).await;
+    shared.monitor.emit(SocketEvent::Disconnected {
+        endpoint,
+        peer: peer_addr,
+        reason: end.to_string(),
+    });
+}
+
+/// The pipe of a connecting session.
+struct SessionPipe {
+    out_rx: mpsc::Receiver<PipeMsg>,
+    in_tx: mpsc::Sender<PipeMsg>,
+    /// The socket's half, until it has been handed over.
+    peer: Option<Peer>,
+}
+
+impl SessionPipe {
+    fn new(opts: &TransportOptions, shared: &Shared, endpoint: &str) -> Self {
+        let (out_tx, out_rx) = mpsc::channel(TransportOptions::capacity(opts.sndhwm));
+        let (in_tx, in_rx) = mpsc::channel(inbound_capacity(opts.rcvhwm));
+        SessionPipe {
+            out_rx,
+            in_tx,
+            peer: Some(Peer {
+                id: shared.next_peer_id(),
+                endpoint: endpoint.to_string(),
+                outgoing: true,
+                tx: out_tx,
+                rx: in_rx,
+            }),
+        }
+    }
+
+    /// Gives the socket its half; false if the socket is gone.
+    fn hand_over(&mut self, shared: &Shared) -> bool {
+        match self.peer.take() {
+            Some(peer) => shared.peers_tx.send(peer).is_ok(),
+            None => true,
+        }
+    }
+
+    /// Whether the socket dropped its half after receiving it.
+    fn abandoned(&self) -> bool {
+        self.peer.is_none() && self.in_tx.is_closed()
+    }
+}
+
+/// Connects, and reconnects, to `target` until cancelled.
+pub(crate) async fn connect_session(
+    target: Target,
+    endpoint: String,
+    opts: Arc<TransportOptions>,
+    shared: Arc<Shared>,
+    token: CancellationToken,
+) {
+    let mut pipe = SessionPipe::new(&opts, &shared, &endpoint);
+    if !opts.immediate && !pipe.hand_over(&shared) {
+        return;
+    }
+    let mut subs = SubscriptionLog::default();
+    let base_ivl = opts.reconnect_ivl;
+    let mut ivl = base_ivl;
+    loop {
+        if token.is_cancelled() || pipe.abandoned() {
+            break;
+        }
+        shared.monitor.emit(SocketEvent::ConnectDelayed {
+            endpoint: endpoint.clone(),
+        });
+        let dialed = tokio::select! {
+            r = dial(&target, &opts) => r,
+            () = token.cancelled() => break,
+        };
+        if let Ok((mut io, peer_addr)) = dialed {
+            shared.monitor.emit(SocketEvent::Connected {
+                endpoint: endpoint.clone(),
+                peer: peer_addr.clone(),
+            });
+            let result = tokio::select! {
+                r = handshake(&mut io, &opts, &shared, &peer_addr) => r,
+                () = token.cancelled() => break,
+            };
+            match result {
+                Ok((est, rbuf)) => {
+                    shared.monitor.emit(SocketEvent::HandshakeSucceeded {
+                        endpoint: endpoint.clone(),
+                        peer: peer_addr.clone(),
+                    });
+                    ivl = base_ivl;
+                    if !pipe.hand_over(&shared) {
+                        break;
+                    }
+                    let cfg = engine_config(&opts, &est);
+                    let info = Arc::new(ConnectionInfo {
+                        peer: est.peer,
+                        endpoint: endpoint.clone(),
+                        peer_address: peer_addr.clone(),
+                    });
+                    let delivered = tokio::select! {
+                        r = pipe.in_tx.send(PipeMsg::Connected(info)) => r.is_ok(),
+                        () = token.cancelled() => false,
+                    };
+                    if !delivered {
+                        break;
+                    }
+                    let codec = ZmtpCodec::new()
+                        .with_max_frame_size(opts.max_msg_size)
+                        .with_cipher(est.cipher);
+                    let sub_log = is_sub_type(opts.socket_type).then_some(&mut subs);
+                    let end = Engine::new(
+                        io,
+                        rbuf,
+                        codec,
+                        &mut pipe.out_rx,
+                        pipe.in_tx.clone(),
+                        cfg,
+                        sub_log,
+                        token.clone(),
+                    )
+                    .await;
+                    shared.monitor.emit(SocketEvent::Disconnected {
+                        endpoint: endpoint.clone(),
+                        peer: peer_addr,
+                        reason: end.to_string(),
+                    });
+                    if end.is_local_close() || pipe.out_rx.is_closed() && pipe.in_tx.is_closed() {
+                        break;
+                    }
+                    if let EngineEnd::PeerError(_) = end {
+                        tracing::warn!(target: "oxmq", %endpoint, "peer sent ERROR; reconnecting");
+                    }
+                    if opts.immediate {
+                        // The pipe lives and dies with the connection.
+                        pipe = SessionPipe::new(&opts, &shared, &endpoint);
+                        subs = SubscriptionLog::default();
+                    }
+                }
+                Err(e) => report_handshake_failure(&shared.monitor, &endpoint, &peer_addr, &e),
+            }
+        }
+        let Some(wait) = ivl else { break };
+        shared.monitor.emit(SocketEvent::ConnectRetried {
+            endpoint: endpoint.clone(),
+            interval: wait,
+        });
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = token.cancelled() => break,
+            () = pipe.in_tx.closed(), if pipe.peer.is_none() => break,
+        }
+        if let (Some(cur), Some(max)) = (ivl, opts.reconnect_ivl_max) {
+            if max > cur {
+                ivl = Some((cur * 2).min(max));
+            }
+        }
+    }
+}

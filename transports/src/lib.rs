@@ -1,0 +1,55 @@
+//! # oxmq-transports — tcp, ipc and inproc, and the connection engine
+//!
+//! This crate turns endpoints into peers. A socket's pattern logic (in
+//! `oxmq-sockets`) owns a [`SocketTransport`]; it calls `bind`/`connect` and
+//! receives a [`Peer`] — a pair of bounded pipes — for every connection.
+//! What happens behind a pipe is this crate's business: for tcp and ipc a
+//! tokio task per connection runs the ZMTP handshake from `oxmq-zmtp` and
+//! then the batching [`engine`]; for inproc the two sockets' pipes are joined
+//! directly and messages are never encoded.
+//!
+//! # Layout
+//!
+//! - [`endpoint`]: parsing and validating `tcp://`, `ipc://`, `inproc://`.
+//! - [`context`]: [`Context`], the home of the inproc namespace and of all
+//!   background tasks (no global state).
+//! - [`socket`]: [`SocketTransport`], bind/connect/unbind/disconnect/close.
+//! - [`pipe`]: [`Peer`] and [`PipeMsg`], what the pattern logic sees.
+//! - `connection` (private): listeners, reconnecting sessions, the handshake
+//!   driver; `inproc` (private): the inproc rendezvous.
+//! - [`engine`]: the per-connection engine future (batching, heartbeats,
+//!   subscriptions, linger).
+//! - [`monitor`]: socket events as a `Stream` and as `tracing` events.
+//! - [`auth`]: the [`Authenticator`] hook used by mechanism servers.
+//! - [`options`]: [`TransportOptions`], libzmq's transport options.
+//!
+//! # High-water marks
+//!
+//! Pipes are bounded `tokio::sync::mpsc` channels whose capacity is the HWM
+//! in messages (0 = unlimited). Each inbound pipe has one extra slot for the
+//! [`PipeMsg::Connected`] marker. An inproc pipe holds the sender's SNDHWM
+//! plus the receiver's RCVHWM, as in libzmq.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+pub mod auth;
+mod connection;
+pub mod context;
+pub mod endpoint;
+pub mod engine;
+pub mod error;
+mod inproc;
+pub mod monitor;
+pub mod options;
+pub mod pipe;
+pub mod socket;
+mod stream;
+
+pub use auth::{Authenticator, ZapRequest};
+pub use context::Context;
+pub use endpoint::{Endpoint, EndpointError};
+pub use error::TransportError;
+pub use monitor::{MonitorStream, SocketEvent};
+pub use options::TransportOptions;
+pub use pipe::{ConnectionInfo, Peer, PeerId, PipeMsg};
+pub use socket::SocketTransport;

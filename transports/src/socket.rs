@@ -1,0 +1,300 @@
+//! [`SocketTransport`]: the transport half of one socket — its binds and
+//! connects, the background tasks behind them, its monitor, and the stream
+//! of [`Peer`]s they produce for the pattern logic.
+
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::connection::{accept_loop, bind_ipc, bind_tcp, connect_session, Shared, Target};
+use crate::context::Context;
+use crate::endpoint::{Endpoint, Role};
+use crate::error::TransportError;
+use crate::inproc::{connect_task, InprocBinder};
+use crate::monitor::{Monitor, MonitorStream, SocketEvent};
+use crate::options::TransportOptions;
+use crate::pipe::Peer;
+
+#[derive(Debug)]
+struct EndpointEntry {
+    /// What the user passed.
+    requested: String,
+    /// The resolved form (`tcp://127.0.0.1:41234`).
+    resolved: String,
+    bound: bool,
+    token: CancellationToken,
+    /// For inproc binds: the name and binder id to unregister.
+    inproc: Option<(String, u64)>,
+}
+
+/// The transport side of one socket. Dropping it closes every endpoint;
+/// connections flush their queues within the linger time.
+pub struct SocketTransport {
+    shared: Arc<Shared>,
+    options: Mutex<TransportOptions>,
+    endpoints: Mutex<Vec<EndpointEntry>>,
+    last_endpoint: Mutex<Option<String>>,
+}
+
+impl fmt::Debug for SocketTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketTransport")
+            .field("monitor", &self.shared.monitor)
+            .field("endpoints", &lock(&self.endpoints).len())
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section here is a single container operation, so a
+    // poisoned lock still guards consistent data.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SocketTransport {
+    /// A transport for a new socket; the receiver yields its peers.
+    pub fn new(ctx: &Context, options: TransportOptions) -> (Self, mpsc::UnboundedReceiver<Peer>) {
+        let (peers_tx, peers_rx) = mpsc::unbounded_channel();
+        let name = format!("{}#{}", options.socket_type, ctx.next_socket_id());
+        let shared = Arc::new(Shared {
+            ctx: ctx.clone(),
+            monitor: Monitor::new(name),
+            peers_tx,
+            next_peer_id: AtomicU64::new(1),
+            token: ctx.shutdown_token().child_token(),
+        });
+        let transport = SocketTransport {
+            shared,
+            options: Mutex::new(options),
+            endpoints: Mutex::new(Vec::new()),
+            last_endpoint: Mutex::new(None),
+        };
+        (transport, peers_rx)
+    }
+
+    /// The context this socket belongs to.
+    pub fn context(&self) -> &Context {
+        &self.shared.ctx
+    }
+
+    /// A copy of the current options.
+    pub fn options(&self) -> TransportOptions {
+        lock(&self.options).clone()
+    }
+
+    /// Changes options; endpoints created afterwards use the new values.
+    pub fn update_options(&self, f: impl FnOnce(&mut TransportOptions)) {
+        f(&mut lock(&self.options));
+    }
+
+    /// Subscribes to this socket's monitor events.
+    pub fn monitor(&self) -> MonitorStream {
+        self.shared.monitor.subscribe()
+    }
+
+    /// The last endpoint bound, resolved (libzmq's `ZMQ_LAST_ENDPOINT`).
+    pub fn last_endpoint(&self) -> Option<String> {
+        lock(&self.last_endpoint).clone()
+    }
+
+    /// Whether the socket (or its context) was closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.token.is_cancelled()
+    }
+
+    /// Binds to `endpoint`; returns the resolved endpoint (ephemeral ports
+    /// filled in).
+    pub async fn bind(&self, endpoint: &str) -> Result<String, TransportError> {
+        if self.is_closed() {
+            return Err(TransportError::Closed);
+        }
+        let ep = Endpoint::parse(endpoint, Role::Bind)?;
+        let opts = Arc::new(self.options());
+        let token = self.shared.token.child_token();
+        let fail = |e: std::io::Error| {
+            self.shared.monitor.emit(SocketEvent::BindFailed {
+                endpoint: endpoint.to_string(),
+                error: e.to_string(),
+            });
+            TransportError::Bind {
+                endpoint: endpoint.to_string(),
+                source: e,
+            }
+        };
+        let (resolved, inproc) = match ep {
+            Endpoint::Tcp(tcp) => {
+                let (listener, resolved) = bind_tcp(&tcp, &opts).await.map_err(fail)?;
+                self.spawn_accept(listener, &resolved, opts, &token);
+                (resolved, None)
+            }
+            Endpoint::Ipc(ipc) => {
+                let (listener, resolved) = bind_ipc(&ipc).map_err(fail)?;
+                self.spawn_accept(listener, &resolved, opts, &token);
+                (resolved, None)
+            }
+            Endpoint::Inproc(name) => {
+                let id = self.shared.ctx.next_socket_id();
+                let resolved = format!("inproc://{name}");
+                let binder = Arc::new(InprocBinder {
+                    id,
+                    socket_type: opts.socket_type,
+                    routing_id: opts.routing_id.clone(),
+                    metadata: opts.metadata.clone(),
+                    sndhwm: opts.sndhwm,
+                    rcvhwm: opts.rcvhwm,
+                    shared: self.shared.clone(),
+                    endpoint: resolved.clone(),
+                    token: token.clone(),
+                });
+                if !self.shared.ctx.inproc_bind(&name, binder) {
+                    self.shared.monitor.emit(SocketEvent::BindFailed {
+                        endpoint: endpoint.to_string(),
+                        error: "address in use".into(),
+                    });
+                    return Err(TransportError::InprocInUse(resolved));
+                }
+                (resolved, Some((name, id)))
+            }
+        };
+        self.shared.monitor.emit(SocketEvent::Listening {
+            endpoint: resolved.clone(),
+        });
+        lock(&self.endpoints).push(EndpointEntry {
+            requested: endpoint.to_string(),
+            resolved: resolved.clone(),
+            bound: true,
+            token,
+            inproc,
+        });
+        *lock(&self.last_endpoint) = Some(resolved.clone());
+        Ok(resolved)
+    }
+
+    fn spawn_accept(
+        &self,
+        listener: crate::connection::Listener,
+        resolved: &str,
+        opts: Arc<TransportOptions>,
+        token: &CancellationToken,
+    ) {
+        let task = accept_loop(
+            listener,
+            resolved.to_string(),
+            opts,
+            self.shared.clone(),
+            token.clone(),
+        );
+        self.shared.ctx.tracker().spawn(task);
+    }
+
+    /// Connects to `endpoint`. Returns at once: the connection is made (and
+    /// remade) in the background; messages wait in the pipe meanwhile.
+    pub fn connect(&self, endpoint: &str) -> Result<(), TransportError> {
+        if self.is_closed() {
+            return Err(TransportError::Closed);
+        }
+        let ep = Endpoint::parse(endpoint, Role::Connect)?;
+        let resolved = ep.to_string();
+        let opts = Arc::new(self.options());
+        let token = self.shared.token.child_token();
+        let shared = self.shared.clone();
+        let tracker = self.shared.ctx.tracker();
+        match ep {
+            Endpoint::Tcp(tcp) => {
+                tracker.spawn(connect_session(
+                    Target::Tcp(tcp),
+                    resolved.clone(),
+                    opts,
+                    shared,
+                    token.clone(),
+                ));
+            }
+            Endpoint::Ipc(ipc) => {
+                tracker.spawn(connect_session(
+                    Target::Ipc(ipc),
+                    resolved.clone(),
+                    opts,
+                    shared,
+                    token.clone(),
+                ));
+            }
+            Endpoint::Inproc(name) => {
+                tracker.spawn(connect_task(
+                    self.shared.ctx.clone(),
+                    name,
+                    resolved.clone(),
+                    opts,
+                    shared,
+                    token.clone(),
+                ));
+            }
+        }
+        lock(&self.endpoints).push(EndpointEntry {
+            requested: endpoint.to_string(),
+            resolved,
+            bound: false,
+            token,
+            inproc: None,
+        });
+        Ok(())
+    }
+
+    fn remove(&self, endpoint: &str, bound: bool) -> Result<(), TransportError> {
+        let entry = {
+            let mut eps = lock(&self.endpoints);
+            let pos = eps
+                .iter()
+                .position(|e| {
+                    e.bound == bound && (e.requested == endpoint || e.resolved == endpoint)
+                })
+                .ok_or_else(|| TransportError::NotFound(endpoint.to_string()))?;
+            eps.remove(pos)
+        };
+        self.end(entry);
+        Ok(())
+    }
+
+    fn end(&self, entry: EndpointEntry) {
+        entry.token.cancel();
+        if let Some((name, id)) = entry.inproc {
+            self.shared.ctx.inproc_unbind(&name, id);
+            self.shared.monitor.emit(SocketEvent::Closed {
+                endpoint: entry.resolved,
+            });
+        }
+    }
+
+    /// Stops listening on `endpoint` (as given to `bind`, or its resolved
+    /// form) and closes the connections accepted through it.
+    pub fn unbind(&self, endpoint: &str) -> Result<(), TransportError> {
+        self.remove(endpoint, true)
+    }
+
+    /// Stops connecting to `endpoint`; its connection flushes within the
+    /// linger time and closes.
+    pub fn disconnect(&self, endpoint: &str) -> Result<(), TransportError> {
+        self.remove(endpoint, false)
+    }
+
+    /// Closes every endpoint. Also done on drop.
+    pub fn close(&self) {
+        if self.shared.token.is_cancelled() {
+            return;
+        }
+        let entries: Vec<_> = lock(&self.endpoints).drain(..).collect();
+        for entry in entries {
+            self.end(entry);
+        }
+        self.shared.token.cancel();
+        self.shared.monitor.emit(SocketEvent::MonitorStopped);
+    }
+}
+
+impl Drop for SocketTransport {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
