@@ -22,6 +22,13 @@ pub const NAME: &[u8] = b"ERROR";
 /// The reason (`\x03400`) follows as usual.
 pub const LIBZMQ_PLAIN_QUIRK: &[u8] = b"\x5eRROR";
 
+/// Whether `body` is libzmq's misspelt ERROR: it starts with the quirk and
+/// is too short to hold the 94-octet name its first octet announces (so it
+/// cannot be a genuine command with such a name).
+pub fn is_libzmq_plain_quirk(body: &[u8]) -> bool {
+    body.starts_with(LIBZMQ_PLAIN_QUIRK) && body.len() <= usize::from(LIBZMQ_PLAIN_QUIRK[0])
+}
+
 /// The body of an ERROR command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorCommand {

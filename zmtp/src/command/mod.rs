@@ -78,7 +78,7 @@ impl Command {
     /// (`"\x05ERROR"` in C source reads as the byte 0x5E then `RROR`), so
     /// the body starts `^RROR`. Such a body is read as the ERROR it means.
     pub fn parse(body: Bytes) -> Result<Command, ProtocolError> {
-        if body.starts_with(error::LIBZMQ_PLAIN_QUIRK) {
+        if error::is_libzmq_plain_quirk(&body) {
             let data = body.slice(error::LIBZMQ_PLAIN_QUIRK.len()..);
             return Ok(Command::Error(ErrorCommand::parse(data)?));
         }
@@ -198,6 +198,13 @@ mod tests {
             panic!("not an ERROR")
         };
         assert_eq!(e.status_code(), Some(400));
+        // A genuine command whose 94-octet name starts with RROR is not it.
+        let mut genuine = b"\x5eRROR".to_vec();
+        genuine.extend_from_slice(&[b'A'; 90]);
+        assert!(matches!(
+            Command::parse(Bytes::from(genuine)).unwrap(),
+            Command::Unknown { .. }
+        ));
     }
 
     #[test]

@@ -260,8 +260,8 @@ pub fn peer_error(error: &ErrorCommand) -> Error {
 /// If `body` is an ERROR command (including libzmq's misspelt PLAIN one),
 /// the error to fail the handshake with.
 pub(crate) fn error_in(body: &Bytes) -> Option<Error> {
-    let is_error = body.starts_with(crate::command::error::LIBZMQ_PLAIN_QUIRK)
-        || body.starts_with(b"\x05ERROR");
+    let is_error =
+        crate::command::error::is_libzmq_plain_quirk(body) || body.starts_with(b"\x05ERROR");
     if !is_error {
         return None;
     }
