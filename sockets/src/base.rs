@@ -1,0 +1,79 @@
+//! What every socket type has: its transport (endpoints, monitor) and its
+//! peers.
+
+use oxmq_transports::{Context, SocketTransport, TransportOptions};
+
+use crate::error::SocketError;
+use crate::peers::Peers;
+
+/// The parts common to every socket type.
+#[derive(Debug)]
+pub(crate) struct Base {
+    pub(crate) transport: SocketTransport,
+    pub(crate) peers: Peers,
+}
+
+impl Base {
+    pub(crate) fn new(ctx: &Context, options: TransportOptions, max_peers: Option<usize>) -> Self {
+        let (transport, intake) = SocketTransport::new(ctx, options);
+        Base {
+            transport,
+            peers: Peers::new(intake, max_peers),
+        }
+    }
+}
+
+/// Implements the endpoint and option methods every socket type shares.
+macro_rules! socket_common {
+    ($ty:ident) => {
+        impl $ty {
+            /// Binds to an endpoint (`tcp://127.0.0.1:0`, `ipc:///tmp/x`,
+            /// `inproc://name`); returns the resolved endpoint.
+            pub async fn bind(&self, endpoint: &str) -> Result<String, SocketError> {
+                Ok(self.base.transport.bind(endpoint).await?)
+            }
+
+            /// Connects to an endpoint. Returns at once; the connection is
+            /// made, and remade, in the background.
+            pub fn connect(&self, endpoint: &str) -> Result<(), SocketError> {
+                Ok(self.base.transport.connect(endpoint)?)
+            }
+
+            /// Stops listening on an endpoint.
+            pub fn unbind(&self, endpoint: &str) -> Result<(), SocketError> {
+                Ok(self.base.transport.unbind(endpoint)?)
+            }
+
+            /// Stops connecting to an endpoint.
+            pub fn disconnect(&self, endpoint: &str) -> Result<(), SocketError> {
+                Ok(self.base.transport.disconnect(endpoint)?)
+            }
+
+            /// The last endpoint bound, resolved (`ZMQ_LAST_ENDPOINT`).
+            pub fn last_endpoint(&self) -> Option<String> {
+                self.base.transport.last_endpoint()
+            }
+
+            /// Subscribes to this socket's monitor events.
+            pub fn monitor(&self) -> MonitorStream {
+                self.base.transport.monitor()
+            }
+
+            /// Changes transport options (HWM, linger, heartbeats, …) for
+            /// endpoints bound or connected afterwards.
+            pub fn set_options(&self, f: impl FnOnce(&mut TransportOptions)) {
+                self.base.transport.update_options(f)
+            }
+        }
+    };
+}
+pub(crate) use socket_common;
+
+/// Checks that a message may be sent.
+pub(crate) fn check_message(msg: &oxmq_zmtp::Message) -> Result<(), SocketError> {
+    if msg.is_empty() {
+        Err(SocketError::EmptyMessage)
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,21 @@
+//! The crate's error type.
+
+use oxmq_transports::TransportError;
+
+/// Errors returned by socket operations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SocketError {
+    /// bind/connect/unbind/disconnect failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A message must have at least one frame.
+    #[error("cannot send a message with no frames")]
+    EmptyMessage,
+    /// `try_send`/`try_recv` could not complete without waiting.
+    #[error("the operation would block")]
+    WouldBlock,
+    /// The socket's context was shut down.
+    #[error("the socket's context was shut down")]
+    Closed,
+}
