@@ -3,7 +3,7 @@
 //! When a socket is the server of a security mechanism (PLAIN, CURVE, or NULL
 //! with a ZAP domain), each handshake stops to ask an [`Authenticator`]. The
 //! request carries what ZAP (RFC 27) carries; the answer is an
-//! [`AuthReply`](oxmq_zmtp::AuthReply) with a ZAP status code.
+//! `AuthReply` with a ZAP status code.
 //!
 //! Without an authenticator, oxmq does what libzmq 4.3 does without a ZAP
 //! handler: NULL peers are let in, PLAIN and CURVE peers are refused (the

@@ -5,7 +5,7 @@
 //! receives a [`Peer`] — a pair of bounded pipes — for every connection.
 //! What happens behind a pipe is this crate's business: for tcp and ipc a
 //! tokio task per connection runs the ZMTP handshake from `oxmq-zmtp` and
-//! then the batching [`engine`]; for inproc the two sockets' pipes are joined
+//! then the batching engine (`engine.rs`); for inproc the two sockets' pipes are joined
 //! directly and messages are never encoded.
 //!
 //! # Layout
@@ -17,7 +17,7 @@
 //! - [`pipe`]: [`Peer`] and [`PipeMsg`], what the pattern logic sees.
 //! - `connection` (private): listeners, reconnecting sessions, the handshake
 //!   driver; `inproc` (private): the inproc rendezvous.
-//! - [`engine`]: the per-connection engine future (batching, heartbeats,
+//! - `engine` (private): the per-connection engine future (batching, heartbeats,
 //!   subscriptions, linger).
 //! - [`monitor`]: socket events as a `Stream` and as `tracing` events.
 //! - [`auth`]: the [`Authenticator`] hook used by mechanism servers.
@@ -36,7 +36,7 @@ pub mod auth;
 mod connection;
 pub mod context;
 pub mod endpoint;
-pub mod engine;
+mod engine;
 pub mod error;
 mod inproc;
 pub mod monitor;

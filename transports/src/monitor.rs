@@ -1,5 +1,5 @@
 //! Socket monitor events: libzmq's `zmq_socket_monitor` set, as an async
-//! [`Stream`](futures::Stream) per subscriber and as `tracing` events.
+//! [`futures::Stream`] per subscriber and as `tracing` events.
 //!
 //! Every event is also logged at `debug` level (failures at `warn`) under the
 //! `oxmq` target, so a `tracing` subscriber sees them without a monitor.

@@ -15,7 +15,7 @@
 //! - [`greeting`]: the 64-octet greeting and version detection (3.1, 3.0;
 //!   1.0 and 2.0 peers are refused).
 //! - [`socket_type`]: socket types and which may talk to which.
-//! - [`mechanism`]: the [`Mechanism`](mechanism::Mechanism) trait, NULL and
+//! - [`mechanism`]: the [`Mechanism`] trait, NULL and
 //!   PLAIN, the authentication hook and the per-frame cipher hook (CURVE).
 //! - [`handshake`]: the sans-IO [`Handshake`] state machine.
 //! - [`codec`]: [`ZmtpCodec`], a tokio-util `Decoder`/`Encoder` for traffic.
