@@ -27,16 +27,20 @@ impl Base {
 macro_rules! socket_common {
     ($ty:ident) => {
         impl $ty {
-            /// Binds to an endpoint (`tcp://127.0.0.1:0`, `ipc:///tmp/x`,
-            /// `inproc://name`); returns the resolved endpoint.
-            pub async fn bind(&self, endpoint: &str) -> Result<String, SocketError> {
-                Ok(self.base.transport.bind(endpoint).await?)
-            }
-
             /// Connects to an endpoint. Returns at once; the connection is
             /// made, and remade, in the background.
             pub fn connect(&self, endpoint: &str) -> Result<(), SocketError> {
                 Ok(self.base.transport.connect(endpoint)?)
+            }
+        }
+        socket_common!($ty, custom_connect);
+    };
+    ($ty:ident, custom_connect) => {
+        impl $ty {
+            /// Binds to an endpoint (`tcp://127.0.0.1:0`, `ipc:///tmp/x`,
+            /// `inproc://name`); returns the resolved endpoint.
+            pub async fn bind(&self, endpoint: &str) -> Result<String, SocketError> {
+                Ok(self.base.transport.bind(endpoint).await?)
             }
 
             /// Stops listening on an endpoint.
@@ -75,5 +79,30 @@ pub(crate) fn check_message(msg: &oxmq_zmtp::Message) -> Result<(), SocketError>
         Err(SocketError::EmptyMessage)
     } else {
         Ok(())
+    }
+}
+
+/// The next message from any peer, ignoring the other events.
+pub(crate) fn poll_message(
+    peers: &mut crate::peers::Peers,
+    cx: &mut std::task::Context<'_>,
+) -> std::task::Poll<(oxmq_transports::PeerId, oxmq_zmtp::Message)> {
+    use crate::peers::Event;
+    loop {
+        match peers.poll_event(cx) {
+            std::task::Poll::Ready(Event::Message(id, m)) => {
+                return std::task::Poll::Ready((id, m))
+            }
+            std::task::Poll::Ready(_) => {}
+            std::task::Poll::Pending => return std::task::Poll::Pending,
+        }
+    }
+}
+
+/// Takes and discards everything inbound (send-only sockets), so that
+/// connection markers never fill a pipe and closed peers are noticed.
+pub(crate) fn poll_discard(peers: &mut crate::peers::Peers, cx: &mut std::task::Context<'_>) {
+    while let std::task::Poll::Ready((_, m)) = poll_message(peers, cx) {
+        tracing::trace!(target: "oxmq", frames = m.len(), "discarding inbound message");
     }
 }

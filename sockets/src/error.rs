@@ -15,6 +15,13 @@ pub enum SocketError {
     /// `try_send`/`try_recv` could not complete without waiting.
     #[error("the operation would block")]
     WouldBlock,
+    /// The call is not valid in the socket's current state (libzmq's
+    /// `EFSM`), e.g. two sends in a row on a REQ socket.
+    #[error("invalid in the current state: {0}")]
+    State(&'static str),
+    /// ROUTER with `mandatory` set: no peer has this routing id.
+    #[error("no peer with routing id {0:?}")]
+    HostUnreachable(bytes::Bytes),
     /// The socket's context was shut down.
     #[error("the socket's context was shut down")]
     Closed,

@@ -10,11 +10,13 @@
 //!   (`futures::stream::SelectAll`), round-robin outbound pipes with
 //!   HWM backpressure through `PollSender`.
 //! - `base` (private): what every type shares (endpoints, monitor, options).
+//! - `trie` (private): the counted prefix trie of subscriptions.
 //! - [`pipeline`]: [`Push`], [`Pull`] (RFC 30).
 //! - [`pair`]: [`Pair`] (RFC 31).
-//! - [`error`]: [`SocketError`].
-//!
-//! Work in progress: PUB/SUB, XPUB/XSUB, REQ/REP, DEALER/ROUTER come next.
+//! - [`pubsub`]: [`Pub`], [`Sub`], [`Xpub`], [`Xsub`] (RFC 29).
+//! - [`reqrep`]: [`Req`], [`Rep`] (RFC 28).
+//! - [`routing`]: [`Dealer`], [`Router`] (RFC 28).
+//! - [`error`]: [`SocketError`], the crate's error type.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -23,7 +25,14 @@ pub mod error;
 pub mod pair;
 mod peers;
 pub mod pipeline;
+pub mod pubsub;
+pub mod reqrep;
+pub mod routing;
+mod trie;
 
 pub use error::SocketError;
 pub use pair::Pair;
 pub use pipeline::{Pull, Push};
+pub use pubsub::{Pub, Sub, Xpub, Xsub};
+pub use reqrep::{Rep, Req};
+pub use routing::{Dealer, Router};

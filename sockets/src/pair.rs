@@ -7,7 +7,7 @@ use std::task::Poll;
 use oxmq_transports::{Context, MonitorStream, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{check_message, socket_common, Base};
+use crate::base::{check_message, poll_message, socket_common, Base};
 use crate::error::SocketError;
 
 /// A PAIR socket.
@@ -41,7 +41,7 @@ impl Pair {
     /// Receives the next message from the peer. Cancel-safe.
     pub async fn recv(&mut self) -> Result<Message, SocketError> {
         let peers = &mut self.base.peers;
-        Ok(poll_fn(|cx| match peers.poll_recv(cx) {
+        Ok(poll_fn(|cx| match poll_message(peers, cx) {
             Poll::Ready((_, m)) => Poll::Ready(m),
             Poll::Pending => Poll::Pending,
         })

@@ -1,21 +1,42 @@
 //! The peer table shared by the patterns: new peers arrive from the
-//! transport; inbound pipes are fair-queued, outbound ones load-balanced.
+//! transport; inbound pipes are fair-queued, outbound ones are reached
+//! round-robin (load balancing), by id (routing) or all at once (fan-out).
 //!
 //! Fair queueing uses [`SelectAll`]: only pipes that were woken are polled,
-//! and a pipe that yielded a message goes to the back of the ready queue, so
+//! and a pipe that yielded an item goes to the back of the ready queue, so
 //! five peers with two queued messages each deliver one from each before
 //! any second one. Load balancing tries each pipe in turn from where the
 //! last send stopped, skipping full ones; when all are full it waits for room
-//! on any of them (or for a new peer).
+//! on any of them (or for a new peer), through [`PollSender`] reservations.
+//!
+//! The patterns see the life of each peer as [`Event`]s, in order with its
+//! messages: `Attached` (the socket got a pipe), `Connected` (a handshake
+//! completed on it; again after each reconnection of a connecting pipe),
+//! `Message`, and `Gone`.
 
+use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::stream::{SelectAll, Stream, StreamExt};
-use oxmq_transports::{Peer, PeerId, PipeMsg};
+use oxmq_transports::{ConnectionInfo, Peer, PeerId, PipeMsg};
 use oxmq_zmtp::Message;
 use tokio::sync::mpsc;
 use tokio_util::sync::PollSender;
+
+/// Something that happened to a peer.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A new pipe.
+    Attached(PeerId),
+    /// A handshake completed on the pipe (facts about the remote socket).
+    Connected(PeerId, Arc<ConnectionInfo>),
+    /// A message from the peer.
+    Message(PeerId, Message),
+    /// The pipe is gone for good.
+    Gone(PeerId),
+}
 
 /// One peer's inbound pipe as a stream; yields `(id, None)` once when it ends.
 struct PeerStream {
@@ -44,17 +65,30 @@ impl Stream for PeerStream {
 
 struct OutPipe {
     id: PeerId,
+    endpoint: String,
     tx: PollSender<PipeMsg>,
+}
+
+/// Why a message could not be queued for one peer.
+#[derive(Debug)]
+pub(crate) enum SendToError {
+    /// The peer's pipe is full (its HWM is reached).
+    Full(Message),
+    /// No such peer (any more).
+    Gone(Message),
 }
 
 /// The peers of one socket.
 pub(crate) struct Peers {
     intake: mpsc::UnboundedReceiver<Peer>,
     out: Vec<OutPipe>,
+    index: HashMap<PeerId, usize>,
     next: usize,
     fq: SelectAll<PeerStream>,
     /// At most this many peers (PAIR: 1); extra ones are dropped.
     max_peers: Option<usize>,
+    /// Events produced while intaking, delivered before pipe items.
+    backlog: std::collections::VecDeque<Event>,
 }
 
 impl std::fmt::Debug for Peers {
@@ -70,9 +104,11 @@ impl Peers {
         Peers {
             intake,
             out: Vec::new(),
+            index: HashMap::new(),
             next: 0,
             fq: SelectAll::new(),
             max_peers,
+            backlog: std::collections::VecDeque::new(),
         }
     }
 
@@ -81,8 +117,10 @@ impl Peers {
             tracing::debug!(target: "oxmq", endpoint = %peer.endpoint, "peer refused: socket is exclusive");
             return;
         }
+        self.index.insert(peer.id, self.out.len());
         self.out.push(OutPipe {
             id: peer.id,
+            endpoint: peer.endpoint,
             tx: PollSender::new(peer.tx),
         });
         self.fq.push(PeerStream {
@@ -90,50 +128,151 @@ impl Peers {
             rx: peer.rx,
             ended: false,
         });
+        self.backlog.push_back(Event::Attached(peer.id));
     }
 
-    fn remove(&mut self, id: PeerId) {
-        self.out.retain(|p| p.id != id);
+    /// Forgets a peer's outbound pipe (its inbound one ends by itself).
+    pub(crate) fn remove(&mut self, id: PeerId) {
+        let Some(idx) = self.index.remove(&id) else {
+            return;
+        };
+        self.out.swap_remove(idx);
+        if let Some(moved) = self.out.get(idx) {
+            self.index.insert(moved.id, idx);
+        }
         if self.next >= self.out.len() {
             self.next = 0;
         }
     }
 
-    /// Takes in new peers. Returns whether any arrived.
-    pub(crate) fn poll_intake(&mut self, cx: &mut Context<'_>) -> bool {
-        let mut any = false;
+    /// Takes in new peers (their `Attached` events go to the backlog).
+    fn poll_intake(&mut self, cx: &mut Context<'_>) {
         while let Poll::Ready(Some(peer)) = self.intake.poll_recv(cx) {
             self.add(peer);
-            any = true;
         }
-        any
     }
 
-    /// Next inbound message, fair-queued across peers.
-    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<(PeerId, Message)> {
-        loop {
-            self.poll_intake(cx);
-            match self.fq.poll_next_unpin(cx) {
-                Poll::Ready(Some((id, Some(PipeMsg::Message(m))))) => return Poll::Ready((id, m)),
-                Poll::Ready(Some((_, Some(PipeMsg::Connected(_))))) => {}
-                Poll::Ready(Some((id, None))) => self.remove(id),
-                // No peers at all: wait for one (the intake waker is set).
-                Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+    /// Takes in new peers and returns their ids, consuming their
+    /// `Attached` events (for send paths that must greet new peers).
+    pub(crate) fn poll_attached(&mut self, cx: &mut Context<'_>) -> Vec<PeerId> {
+        self.poll_intake(cx);
+        self.backlog
+            .drain(..)
+            .filter_map(|ev| match ev {
+                Event::Attached(id) => Some(id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The next event: new peers first, then pipe items, fair-queued.
+    /// `Pending` registers interest in both.
+    pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Event> {
+        self.poll_intake(cx);
+        if let Some(ev) = self.backlog.pop_front() {
+            return Poll::Ready(ev);
+        }
+        match self.fq.poll_next_unpin(cx) {
+            Poll::Ready(Some((id, Some(PipeMsg::Message(m))))) => {
+                Poll::Ready(Event::Message(id, m))
             }
-        }
-    }
-
-    /// Takes and discards everything inbound (send-only sockets), so that
-    /// connection markers never fill a pipe and closed peers are noticed.
-    pub(crate) fn poll_discard_inbound(&mut self, cx: &mut Context<'_>) {
-        while let Poll::Ready((_, m)) = self.poll_recv(cx) {
-            tracing::trace!(target: "oxmq", frames = m.len(), "discarding inbound message");
+            Poll::Ready(Some((id, Some(PipeMsg::Connected(info))))) => {
+                Poll::Ready(Event::Connected(id, info))
+            }
+            Poll::Ready(Some((id, None))) => {
+                self.remove(id);
+                Poll::Ready(Event::Gone(id))
+            }
+            // No peers at all: wait for one (the intake waker is set).
+            Poll::Ready(None) | Poll::Pending => Poll::Pending,
         }
     }
 
     /// Number of live peers.
     pub(crate) fn len(&self) -> usize {
         self.out.len()
+    }
+
+    /// Whether `id` is a live peer.
+    pub(crate) fn contains(&self, id: PeerId) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    /// The endpoint (of ours) that produced peer `id`.
+    pub(crate) fn endpoint(&self, id: PeerId) -> Option<&str> {
+        self.index
+            .get(&id)
+            .map(|&idx| self.out[idx].endpoint.as_str())
+    }
+
+    /// The ids of all live peers.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.out.iter().map(|p| p.id)
+    }
+
+    /// Queues `msg` for peer `id` without waiting.
+    pub(crate) fn try_send_to(&mut self, id: PeerId, msg: Message) -> Result<(), SendToError> {
+        let Some(&idx) = self.index.get(&id) else {
+            return Err(SendToError::Gone(msg));
+        };
+        let result = match self.out[idx].tx.get_ref() {
+            Some(tx) => tx.try_send(PipeMsg::Message(msg)),
+            None => Err(mpsc::error::TrySendError::Closed(PipeMsg::Message(msg))),
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(item)) => Err(SendToError::Full(unwrap(item))),
+            Err(mpsc::error::TrySendError::Closed(item)) => {
+                self.remove(id);
+                Err(SendToError::Gone(unwrap(item)))
+            }
+        }
+    }
+
+    /// Queues the message in `slot` for peer `id`, waiting for room.
+    /// `Ready(false)`: the peer is gone (the message stays in `slot`).
+    pub(crate) fn poll_send_to(
+        &mut self,
+        cx: &mut Context<'_>,
+        id: PeerId,
+        slot: &mut Option<Message>,
+    ) -> Poll<bool> {
+        let Some(msg) = slot.take() else {
+            return Poll::Ready(true);
+        };
+        match self.try_send_to(id, msg) {
+            Ok(()) => return Poll::Ready(true),
+            Err(SendToError::Gone(m)) => {
+                *slot = Some(m);
+                return Poll::Ready(false);
+            }
+            Err(SendToError::Full(m)) => *slot = Some(m),
+        }
+        let Some(&idx) = self.index.get(&id) else {
+            return Poll::Ready(false);
+        };
+        match self.out[idx].tx.poll_reserve(cx) {
+            Poll::Ready(Ok(())) => {
+                let Some(msg) = slot.take() else {
+                    return Poll::Ready(true);
+                };
+                match self.out[idx].tx.send_item(PipeMsg::Message(msg)) {
+                    Ok(()) => Poll::Ready(true),
+                    Err(e) => {
+                        if let Some(item) = e.into_inner() {
+                            *slot = Some(unwrap(item));
+                        }
+                        self.remove(id);
+                        Poll::Ready(false)
+                    }
+                }
+            }
+            Poll::Ready(Err(_)) => {
+                self.remove(id);
+                Poll::Ready(false)
+            }
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     /// Queues the message in `slot` on the next pipe with room,
@@ -162,9 +301,9 @@ impl Peers {
                         self.next = (idx + 1) % n;
                         return Poll::Ready(self.out[idx].id);
                     }
-                    Err(mpsc::error::TrySendError::Full(item)) => put_back(slot, item),
+                    Err(mpsc::error::TrySendError::Full(item)) => *slot = Some(unwrap(item)),
                     Err(mpsc::error::TrySendError::Closed(item)) => {
-                        put_back(slot, item);
+                        *slot = Some(unwrap(item));
                         dead.push(self.out[idx].id);
                     }
                 }
@@ -192,7 +331,7 @@ impl Peers {
                     }
                     Err(e) => {
                         if let Some(item) = e.into_inner() {
-                            put_back(slot, item);
+                            *slot = Some(unwrap(item));
                         }
                         dead.push(id);
                     }
@@ -208,8 +347,10 @@ impl Peers {
     }
 }
 
-fn put_back(slot: &mut Option<Message>, item: PipeMsg) {
-    if let PipeMsg::Message(m) = item {
-        *slot = Some(m);
+/// The message inside a pipe item we built ourselves from a message.
+fn unwrap(item: PipeMsg) -> Message {
+    match item {
+        PipeMsg::Message(m) => m,
+        PipeMsg::Connected(_) => Message::new(),
     }
 }

@@ -10,7 +10,7 @@ use std::task::Poll;
 use oxmq_transports::{Context, MonitorStream, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{check_message, socket_common, Base};
+use crate::base::{check_message, poll_discard, poll_message, socket_common, Base};
 use crate::error::SocketError;
 
 /// A PUSH socket: the upstream end of a pipeline.
@@ -40,7 +40,7 @@ impl Push {
         let mut slot = Some(msg);
         let peers = &mut self.base.peers;
         poll_fn(|cx| {
-            peers.poll_discard_inbound(cx);
+            poll_discard(peers, cx);
             peers.poll_send_lb(cx, &mut slot).map(|_| ())
         })
         .await;
@@ -75,7 +75,7 @@ impl Pull {
     /// this returns it.
     pub async fn recv(&mut self) -> Result<Message, SocketError> {
         let peers = &mut self.base.peers;
-        Ok(poll_fn(|cx| match peers.poll_recv(cx) {
+        Ok(poll_fn(|cx| match poll_message(peers, cx) {
             Poll::Ready((_, m)) => Poll::Ready(m),
             Poll::Pending => Poll::Pending,
         })

@@ -1,0 +1,310 @@
+//! DEALER and ROUTER (RFC 28 REQREP).
+//!
+//! DEALER load-balances what it sends and fair-queues what it receives,
+//! with no envelope of its own. ROUTER prefixes every received message with
+//! the routing id of the peer it came from, and sends each message to the
+//! peer named by its first frame.
+//!
+//! Routing ids: the peer's `Identity` property when it set one (unless it
+//! starts with a zero octet, or is taken and `handover` is off), the id set
+//! with [`Router::set_connect_routing_id`] for the next `connect`, or else
+//! an id in libzmq's format: five octets, a zero then a 32-bit counter that
+//! starts at a random value.
+
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::task::Poll;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use oxmq_transports::{Context, MonitorStream, PeerId, TransportOptions};
+use oxmq_zmtp::{Message, SocketType};
+
+use crate::base::{check_message, socket_common, Base};
+use crate::error::SocketError;
+use crate::peers::{Event, SendToError};
+use crate::reqrep::rand_u32;
+
+/// A DEALER socket: asynchronous requests, load-balanced out, fair-queued in.
+#[derive(Debug)]
+pub struct Dealer {
+    base: Base,
+    probe: bool,
+}
+
+socket_common!(Dealer);
+
+impl Dealer {
+    /// A DEALER socket with libzmq's default options.
+    pub fn new(ctx: &Context) -> Self {
+        Dealer {
+            base: Base::new(ctx, TransportOptions::new(SocketType::Dealer), None),
+            probe: false,
+        }
+    }
+
+    /// `ZMQ_PROBE_ROUTER`: send an empty message to each new peer, so a
+    /// ROUTER learns our routing id at once.
+    pub fn set_probe_router(&mut self, on: bool) {
+        self.probe = on;
+    }
+
+    /// Sends to the next peer with room; waits when all are full or none
+    /// is connected. Cancel safety: if dropped, the message was not queued.
+    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
+        let msg = msg.into();
+        check_message(&msg)?;
+        let mut slot = Some(msg);
+        let probe = self.probe;
+        let peers = &mut self.base.peers;
+        poll_fn(|cx| {
+            for id in peers.poll_attached(cx) {
+                if probe {
+                    let _ = peers.try_send_to(id, Message::from(Bytes::new()));
+                }
+            }
+            peers.poll_send_lb(cx, &mut slot)
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Receives the next message, fair-queued. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Message, SocketError> {
+        let probe = self.probe;
+        let peers = &mut self.base.peers;
+        Ok(poll_fn(|cx| loop {
+            match peers.poll_event(cx) {
+                Poll::Ready(Event::Message(_, m)) => return Poll::Ready(m),
+                Poll::Ready(Event::Attached(id)) if probe => {
+                    let _ = peers.try_send_to(id, Message::from(Bytes::new()));
+                }
+                Poll::Ready(_) => {}
+                Poll::Pending => return Poll::Pending,
+            }
+        })
+        .await)
+    }
+}
+
+/// A ROUTER socket: addresses peers by routing id.
+#[derive(Debug)]
+pub struct Router {
+    base: Base,
+    by_id: HashMap<Bytes, PeerId>,
+    ids: HashMap<PeerId, Bytes>,
+    next_auto: u32,
+    mandatory: bool,
+    handover: bool,
+    probe: bool,
+    /// Routing ids chosen for connect endpoints (`ZMQ_CONNECT_ROUTING_ID`).
+    connect_ids: HashMap<String, Bytes>,
+    next_connect_id: Option<Bytes>,
+    /// A message taken off a pipe while sending, kept for the next recv.
+    stash: Option<Message>,
+}
+
+socket_common!(Router, custom_connect);
+
+impl Router {
+    /// A ROUTER socket with libzmq's default options.
+    pub fn new(ctx: &Context) -> Self {
+        Router {
+            base: Base::new(ctx, TransportOptions::new(SocketType::Router), None),
+            by_id: HashMap::new(),
+            ids: HashMap::new(),
+            next_auto: rand_u32(),
+            mandatory: false,
+            handover: false,
+            probe: false,
+            connect_ids: HashMap::new(),
+            next_connect_id: None,
+            stash: None,
+        }
+    }
+
+    /// `ZMQ_ROUTER_MANDATORY`: sending to an unknown routing id fails with
+    /// [`SocketError::HostUnreachable`] instead of dropping, and sending to
+    /// a peer at its HWM waits instead of dropping.
+    pub fn set_mandatory(&mut self, on: bool) {
+        self.mandatory = on;
+    }
+
+    /// `ZMQ_ROUTER_HANDOVER`: a new peer with a routing id already in use
+    /// takes it over (the old connection is closed) instead of being refused.
+    pub fn set_handover(&mut self, on: bool) {
+        self.handover = on;
+    }
+
+    /// `ZMQ_PROBE_ROUTER`: send an empty message to each new peer.
+    pub fn set_probe_router(&mut self, on: bool) {
+        self.probe = on;
+    }
+
+    /// `ZMQ_CONNECT_ROUTING_ID`: the routing id to give the peer of the
+    /// next `connect`.
+    pub fn set_connect_routing_id(&mut self, id: impl Into<Bytes>) {
+        self.next_connect_id = Some(id.into());
+    }
+
+    /// Connects to an endpoint (see [`Router::set_connect_routing_id`]).
+    pub fn connect(&mut self, endpoint: &str) -> Result<(), SocketError> {
+        self.base.transport.connect(endpoint)?;
+        if let Some(id) = self.next_connect_id.take() {
+            let canonical = oxmq_transports::Endpoint::parse(
+                endpoint,
+                oxmq_transports::endpoint::Role::Connect,
+            )
+            .map(|e| e.to_string())
+            .unwrap_or_else(|_| endpoint.to_string());
+            self.connect_ids.insert(canonical, id);
+        }
+        Ok(())
+    }
+
+    fn auto_id(&mut self) -> Bytes {
+        loop {
+            let mut b = BytesMut::with_capacity(5);
+            b.put_u8(0);
+            b.put_u32(self.next_auto);
+            self.next_auto = self.next_auto.wrapping_add(1);
+            let id = b.freeze();
+            if !self.by_id.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn unmap(&mut self, peer: PeerId) {
+        if let Some(id) = self.ids.remove(&peer) {
+            self.by_id.remove(&id);
+        }
+    }
+
+    /// Gives `peer` its routing id after a (re)connection.
+    fn identify(&mut self, peer: PeerId, announced: Option<Bytes>) {
+        self.unmap(peer);
+        let chosen = self
+            .base
+            .peers
+            .endpoint(peer)
+            .and_then(|ep| self.connect_ids.get(ep).cloned());
+        let id = match chosen.or(announced.filter(|id| id.first() != Some(&0))) {
+            Some(id) => match self.by_id.get(&id).copied() {
+                None => id,
+                Some(old) if self.handover => {
+                    // The newcomer takes the id; the old connection closes.
+                    self.unmap(old);
+                    self.base.peers.remove(old);
+                    id
+                }
+                Some(_) => {
+                    tracing::debug!(target: "oxmq", ?id, "ROUTER: duplicate routing id refused");
+                    self.base.peers.remove(peer);
+                    return;
+                }
+            },
+            None => self.auto_id(),
+        };
+        self.by_id.insert(id.clone(), peer);
+        self.ids.insert(peer, id);
+    }
+
+    fn on_event(&mut self, ev: Event) -> Option<Message> {
+        match ev {
+            Event::Attached(id) => {
+                if self.probe {
+                    let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
+                }
+                None
+            }
+            Event::Connected(id, info) => {
+                self.identify(id, info.peer.routing_id.clone());
+                None
+            }
+            Event::Message(id, mut m) => {
+                if !self.ids.contains_key(&id) {
+                    if !self.base.peers.contains(id) {
+                        return None;
+                    }
+                    self.identify(id, None);
+                }
+                let rid = self.ids.get(&id)?.clone();
+                m.push_front(rid);
+                Some(m)
+            }
+            Event::Gone(id) => {
+                self.unmap(id);
+                None
+            }
+        }
+    }
+
+    /// Takes in peer events without waiting (keeps the routing table fresh).
+    fn poll_refresh(&mut self, cx: &mut std::task::Context<'_>) -> Option<Message> {
+        while let Poll::Ready(ev) = self.base.peers.poll_event(cx) {
+            if let Some(m) = self.on_event(ev) {
+                return Some(m);
+            }
+        }
+        None
+    }
+
+    /// Receives the next message, prefixed with its sender's routing id.
+    /// Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Message, SocketError> {
+        if let Some(m) = self.stash.take() {
+            return Ok(m);
+        }
+        Ok(poll_fn(|cx| match self.poll_refresh(cx) {
+            Some(m) => Poll::Ready(m),
+            None => Poll::Pending,
+        })
+        .await)
+    }
+
+    /// Sends a message to the peer named by its first frame. An unknown
+    /// routing id or a full pipe drops the message silently, unless
+    /// `mandatory` is set (error for unknown, wait for full).
+    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
+        let mut msg = msg.into();
+        check_message(&msg)?;
+        let Some(rid) = msg.pop_front() else {
+            return Err(SocketError::EmptyMessage);
+        };
+        if msg.is_empty() {
+            return Ok(());
+        }
+        // Learn about new peers first; a message met on the way is kept
+        // for recv (at most one, so the pipes still push back).
+        if self.stash.is_none() {
+            self.stash = poll_fn(|cx| Poll::Ready(self.poll_refresh(cx))).await;
+        }
+        let Some(&peer) = self.by_id.get(&rid) else {
+            if self.mandatory {
+                return Err(SocketError::HostUnreachable(rid));
+            }
+            return Ok(());
+        };
+        match self.base.peers.try_send_to(peer, msg) {
+            Ok(()) => Ok(()),
+            Err(SendToError::Full(m)) if self.mandatory => {
+                let mut slot = Some(m);
+                let peers = &mut self.base.peers;
+                if poll_fn(|cx| peers.poll_send_to(cx, peer, &mut slot)).await {
+                    Ok(())
+                } else {
+                    Err(SocketError::HostUnreachable(rid))
+                }
+            }
+            Err(SendToError::Full(_)) => Ok(()),
+            Err(SendToError::Gone(_)) => {
+                self.unmap(peer);
+                if self.mandatory {
+                    Err(SocketError::HostUnreachable(rid))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}
