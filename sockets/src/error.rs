@@ -22,6 +22,9 @@ pub enum SocketError {
     /// ROUTER with `mandatory` set: no peer has this routing id.
     #[error("no peer with routing id {0:?}")]
     HostUnreachable(bytes::Bytes),
+    /// The socket type does not support this operation.
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
     /// The socket's context was shut down.
     #[error("the socket's context was shut down")]
     Closed,

@@ -16,10 +16,13 @@
 //! - [`pubsub`]: [`Pub`], [`Sub`], [`Xpub`], [`Xsub`] (RFC 29).
 //! - [`reqrep`]: [`Req`], [`Rep`] (RFC 28).
 //! - [`routing`]: [`Dealer`], [`Router`] (RFC 28).
+//! - [`any`]: [`AnySocket`] (type chosen at run time), [`proxy`] and
+//!   [`proxy_steerable`].
 //! - [`error`]: [`SocketError`], the crate's error type.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+pub mod any;
 mod base;
 pub mod error;
 pub mod pair;
@@ -30,6 +33,7 @@ pub mod reqrep;
 pub mod routing;
 mod trie;
 
+pub use any::{proxy, proxy_steerable, AnySocket, ProxyStats};
 pub use error::SocketError;
 pub use pair::Pair;
 pub use pipeline::{Pull, Push};
