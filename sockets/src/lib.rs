@@ -10,6 +10,8 @@
 //!   (`futures::stream::SelectAll`), round-robin outbound pipes with
 //!   HWM backpressure through `PollSender`.
 //! - `base` (private): what every type shares (endpoints, monitor, options).
+//! - `io` (private): `send`/`recv`/`try_send`/`try_recv` and the `Stream`
+//!   and `Sink` implementations, generated from one poll function per type.
 //! - `trie` (private): the counted prefix trie of subscriptions.
 //! - [`pipeline`]: [`Push`], [`Pull`] (RFC 30).
 //! - [`pair`]: [`Pair`] (RFC 31).
@@ -25,6 +27,7 @@
 pub mod any;
 mod base;
 pub mod error;
+mod io;
 pub mod pair;
 mod peers;
 pub mod pipeline;
@@ -35,6 +38,7 @@ mod trie;
 
 pub use any::{proxy, proxy_steerable, AnySocket, ProxyStats};
 pub use error::SocketError;
+pub use io::TrySendError;
 pub use pair::Pair;
 pub use pipeline::{Pull, Push};
 pub use pubsub::{Pub, Sub, Xpub, Xsub};

@@ -1,19 +1,20 @@
 //! PAIR (RFC 31 EXPAIR): one peer at a time, both directions; sends wait
 //! at the HWM or while no peer is connected.
 
-use std::future::poll_fn;
-use std::task::Poll;
+use std::task::{Context as TaskContext, Poll};
 
 use oxmq_transports::{Context, MonitorStream, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{check_message, poll_message, socket_common, Base};
+use crate::base::{poll_message, socket_common, Base};
 use crate::error::SocketError;
+use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 
 /// A PAIR socket.
 #[derive(Debug)]
 pub struct Pair {
     base: Base,
+    sink: Option<Message>,
 }
 
 socket_common!(Pair);
@@ -23,28 +24,38 @@ impl Pair {
     pub fn new(ctx: &Context) -> Self {
         Pair {
             base: Base::new(ctx, TransportOptions::new(SocketType::Pair), Some(1)),
+            sink: None,
         }
     }
+}
 
-    /// Sends a message to the peer; waits at the HWM or for a peer.
-    ///
-    /// Cancel safety: if dropped before completion, the message was not queued.
-    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
-        let msg = msg.into();
-        check_message(&msg)?;
-        let mut slot = Some(msg);
-        let peers = &mut self.base.peers;
-        poll_fn(|cx| peers.poll_send_lb(cx, &mut slot).map(|_| ())).await;
-        Ok(())
+impl PollSend for Pair {
+    fn poll_send_msg(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut Option<Message>,
+        wait: bool,
+    ) -> Poll<()> {
+        if slot.is_none() {
+            return Poll::Ready(());
+        }
+        self.base.peers.poll_send_lb(cx, slot, wait).map(|_| ())
     }
 
-    /// Receives the next message from the peer. Cancel-safe.
-    pub async fn recv(&mut self) -> Result<Message, SocketError> {
-        let peers = &mut self.base.peers;
-        Ok(poll_fn(|cx| match poll_message(peers, cx) {
-            Poll::Ready((_, m)) => Poll::Ready(m),
-            Poll::Pending => Poll::Pending,
-        })
-        .await)
+    fn sink_slot(&mut self) -> &mut Option<Message> {
+        &mut self.sink
     }
 }
+
+impl_send!(
+    Pair,
+    "Sends a message to the peer; waits at the HWM or while no peer is connected."
+);
+
+impl PollRecv for Pair {
+    fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
+        poll_message(&mut self.base.peers, cx).map(|(_, m)| m)
+    }
+}
+
+impl_recv!(Pair);

@@ -279,10 +279,14 @@ impl Peers {
     /// round-robin. `Pending` (the message left in `slot`) while every pipe
     /// is full or there is no peer; wakers are registered on every pipe and
     /// on the intake of new peers.
+    ///
+    /// With `wait == false` only pipes with room now are tried, nothing is
+    /// reserved, and `Pending` means "would block".
     pub(crate) fn poll_send_lb(
         &mut self,
         cx: &mut Context<'_>,
         slot: &mut Option<Message>,
+        wait: bool,
     ) -> Poll<PeerId> {
         loop {
             self.poll_intake(cx);
@@ -307,6 +311,12 @@ impl Peers {
                         dead.push(self.out[idx].id);
                     }
                 }
+            }
+            if !wait {
+                for id in dead {
+                    self.remove(id);
+                }
+                return Poll::Pending;
             }
             // Slow path: register for room on every pipe; use the first ready.
             let mut chosen = None;

@@ -4,19 +4,20 @@
 //! full, and waits when all are full or none is connected yet (it never
 //! drops). PULL fair-queues messages from its peers.
 
-use std::future::poll_fn;
-use std::task::Poll;
+use std::task::{Context as TaskContext, Poll};
 
 use oxmq_transports::{Context, MonitorStream, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{check_message, poll_discard, poll_message, socket_common, Base};
+use crate::base::{poll_discard, poll_message, socket_common, Base};
 use crate::error::SocketError;
+use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 
 /// A PUSH socket: the upstream end of a pipeline.
 #[derive(Debug)]
 pub struct Push {
     base: Base,
+    sink: Option<Message>,
 }
 
 socket_common!(Push);
@@ -26,25 +27,8 @@ impl Push {
     pub fn new(ctx: &Context) -> Self {
         Push {
             base: Base::new(ctx, TransportOptions::new(SocketType::Push), None),
+            sink: None,
         }
-    }
-
-    /// Sends a message to the next peer with room.
-    ///
-    /// Waits while every peer's pipe is full (SNDHWM) or no peer exists yet.
-    /// Cancel safety: if the future is dropped before it completes, the
-    /// message was not queued anywhere (and is dropped with the future).
-    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
-        let msg = msg.into();
-        check_message(&msg)?;
-        let mut slot = Some(msg);
-        let peers = &mut self.base.peers;
-        poll_fn(|cx| {
-            poll_discard(peers, cx);
-            peers.poll_send_lb(cx, &mut slot).map(|_| ())
-        })
-        .await;
-        Ok(())
     }
 
     /// Number of peers (connected or, for connect endpoints, pending).
@@ -52,6 +36,31 @@ impl Push {
         self.base.peers.len()
     }
 }
+
+impl PollSend for Push {
+    fn poll_send_msg(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut Option<Message>,
+        wait: bool,
+    ) -> Poll<()> {
+        if slot.is_none() {
+            return Poll::Ready(());
+        }
+        poll_discard(&mut self.base.peers, cx);
+        self.base.peers.poll_send_lb(cx, slot, wait).map(|_| ())
+    }
+
+    fn sink_slot(&mut self) -> &mut Option<Message> {
+        &mut self.sink
+    }
+}
+
+impl_send!(
+    Push,
+    "Sends a message to the next peer with room; waits while every peer's \
+     pipe is full (SNDHWM) or no peer exists yet."
+);
 
 /// A PULL socket: the downstream end of a pipeline.
 #[derive(Debug)]
@@ -68,17 +77,12 @@ impl Pull {
             base: Base::new(ctx, TransportOptions::new(SocketType::Pull), None),
         }
     }
+}
 
-    /// Receives the next message, fair-queued across peers.
-    ///
-    /// Cancel safety: cancel-safe; a message is taken off its pipe only when
-    /// this returns it.
-    pub async fn recv(&mut self) -> Result<Message, SocketError> {
-        let peers = &mut self.base.peers;
-        Ok(poll_fn(|cx| match poll_message(peers, cx) {
-            Poll::Ready((_, m)) => Poll::Ready(m),
-            Poll::Pending => Poll::Pending,
-        })
-        .await)
+impl PollRecv for Pull {
+    fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
+        poll_message(&mut self.base.peers, cx).map(|(_, m)| m)
     }
 }
+
+impl_recv!(Pull);

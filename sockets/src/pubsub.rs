@@ -26,6 +26,7 @@ use oxmq_zmtp::{Message, SocketType};
 
 use crate::base::{check_message, socket_common, Base};
 use crate::error::SocketError;
+use crate::io::{impl_recv, PollRecv};
 use crate::peers::{Event, SendToError};
 use crate::trie::SubTrie;
 
@@ -254,22 +255,6 @@ impl Xpub {
         self.publisher.send(&mut self.base, msg.into()).await
     }
 
-    /// Receives the next subscription message (`\x01topic` or `\x00topic`)
-    /// or upstream message. By default only the first subscription to a
-    /// topic and the last cancellation are reported (see `set_verbose`).
-    /// Cancel-safe.
-    pub async fn recv(&mut self) -> Result<Message, SocketError> {
-        let (base, publisher) = (&mut self.base, &mut self.publisher);
-        Ok(poll_fn(|cx| {
-            publisher.poll_process(base, cx);
-            match publisher.upstream.pop_front() {
-                Some(m) => Poll::Ready(m),
-                None => Poll::Pending,
-            }
-        })
-        .await)
-    }
-
     /// `ZMQ_XPUB_VERBOSE`: report every subscription, not just new topics.
     pub fn set_verbose(&mut self, on: bool) {
         self.publisher.verbose = on;
@@ -448,12 +433,6 @@ impl Sub {
         }
         Ok(())
     }
-
-    /// Receives the next matching message. Cancel-safe.
-    pub async fn recv(&mut self) -> Result<Message, SocketError> {
-        let (base, subscriber) = (&mut self.base, &mut self.subscriber);
-        Ok(poll_fn(|cx| subscriber.poll_recv(base, cx)).await)
-    }
 }
 
 /// An XSUB socket: sends raw subscription messages (`\x01topic`,
@@ -491,10 +470,38 @@ impl Xsub {
         self.subscriber.send_all(&mut self.base, msg).await;
         Ok(())
     }
+}
 
-    /// Receives the next message from any publisher. Cancel-safe.
-    pub async fn recv(&mut self) -> Result<Message, SocketError> {
-        let (base, subscriber) = (&mut self.base, &mut self.subscriber);
-        Ok(poll_fn(|cx| subscriber.poll_recv(base, cx)).await)
+/// XPUB receives subscription messages (`\x01topic` or `\x00topic`) and
+/// messages sent upstream by XSUB peers. By default only the first
+/// subscription to a topic and its last cancellation are reported (see
+/// [`Xpub::set_verbose`]).
+impl PollRecv for Xpub {
+    fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
+        self.publisher.poll_process(&mut self.base, cx);
+        match self.publisher.upstream.pop_front() {
+            Some(m) => Poll::Ready(m),
+            None => Poll::Pending,
+        }
     }
 }
+
+impl_recv!(Xpub);
+
+/// SUB receives the messages that match its subscriptions.
+impl PollRecv for Sub {
+    fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
+        self.subscriber.poll_recv(&mut self.base, cx)
+    }
+}
+
+impl_recv!(Sub);
+
+/// XSUB receives everything its publishers send.
+impl PollRecv for Xsub {
+    fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
+        self.subscriber.poll_recv(&mut self.base, cx)
+    }
+}
+
+impl_recv!(Xsub);

@@ -83,7 +83,7 @@ impl Req {
                     tracing::trace!(target: "oxmq", frames = m.len(), "REQ: dropping stale reply");
                 }
             }
-            base.peers.poll_send_lb(cx, &mut slot)
+            base.peers.poll_send_lb(cx, &mut slot, true)
         })
         .await;
         self.next_id = self.next_id.wrapping_add(1);

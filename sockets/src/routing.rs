@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::future::poll_fn;
-use std::task::Poll;
+use std::task::{Context as TaskContext, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use oxmq_transports::{Context, MonitorStream, PeerId, TransportOptions};
@@ -21,6 +21,7 @@ use oxmq_zmtp::{Message, SocketType};
 
 use crate::base::{check_message, socket_common, Base};
 use crate::error::SocketError;
+use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 use crate::peers::{Event, SendToError};
 use crate::reqrep::rand_u32;
 
@@ -29,6 +30,7 @@ use crate::reqrep::rand_u32;
 pub struct Dealer {
     base: Base,
     probe: bool,
+    sink: Option<Message>,
 }
 
 socket_common!(Dealer);
@@ -39,6 +41,7 @@ impl Dealer {
         Dealer {
             base: Base::new(ctx, TransportOptions::new(SocketType::Dealer), None),
             probe: false,
+            sink: None,
         }
     }
 
@@ -47,44 +50,52 @@ impl Dealer {
     pub fn set_probe_router(&mut self, on: bool) {
         self.probe = on;
     }
+}
 
-    /// Sends to the next peer with room; waits when all are full or none
-    /// is connected. Cancel safety: if dropped, the message was not queued.
-    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
-        let msg = msg.into();
-        check_message(&msg)?;
-        let mut slot = Some(msg);
-        let probe = self.probe;
-        let peers = &mut self.base.peers;
-        poll_fn(|cx| {
-            for id in peers.poll_attached(cx) {
-                if probe {
-                    let _ = peers.try_send_to(id, Message::from(Bytes::new()));
-                }
+impl PollSend for Dealer {
+    fn poll_send_msg(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut Option<Message>,
+        wait: bool,
+    ) -> Poll<()> {
+        if slot.is_none() {
+            return Poll::Ready(());
+        }
+        for id in self.base.peers.poll_attached(cx) {
+            if self.probe {
+                let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
             }
-            peers.poll_send_lb(cx, &mut slot)
-        })
-        .await;
-        Ok(())
+        }
+        self.base.peers.poll_send_lb(cx, slot, wait).map(|_| ())
     }
 
-    /// Receives the next message, fair-queued. Cancel-safe.
-    pub async fn recv(&mut self) -> Result<Message, SocketError> {
-        let probe = self.probe;
-        let peers = &mut self.base.peers;
-        Ok(poll_fn(|cx| loop {
-            match peers.poll_event(cx) {
+    fn sink_slot(&mut self) -> &mut Option<Message> {
+        &mut self.sink
+    }
+}
+
+impl_send!(
+    Dealer,
+    "Sends to the next peer with room; waits when all are full or none is connected."
+);
+
+impl PollRecv for Dealer {
+    fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
+        loop {
+            match self.base.peers.poll_event(cx) {
                 Poll::Ready(Event::Message(_, m)) => return Poll::Ready(m),
-                Poll::Ready(Event::Attached(id)) if probe => {
-                    let _ = peers.try_send_to(id, Message::from(Bytes::new()));
+                Poll::Ready(Event::Attached(id)) if self.probe => {
+                    let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
                 }
                 Poll::Ready(_) => {}
                 Poll::Pending => return Poll::Pending,
             }
-        })
-        .await)
+        }
     }
 }
+
+impl_recv!(Dealer);
 
 /// A ROUTER socket: addresses peers by routing id.
 #[derive(Debug)]
@@ -240,7 +251,7 @@ impl Router {
     }
 
     /// Takes in peer events without waiting (keeps the routing table fresh).
-    fn poll_refresh(&mut self, cx: &mut std::task::Context<'_>) -> Option<Message> {
+    fn poll_refresh(&mut self, cx: &mut TaskContext<'_>) -> Option<Message> {
         while let Poll::Ready(ev) = self.base.peers.poll_event(cx) {
             if let Some(m) = self.on_event(ev) {
                 return Some(m);
@@ -249,20 +260,8 @@ impl Router {
         None
     }
 
-    /// Receives the next message, prefixed with its sender's routing id.
-    /// Cancel-safe.
-    pub async fn recv(&mut self) -> Result<Message, SocketError> {
-        if let Some(m) = self.stash.take() {
-            return Ok(m);
-        }
-        Ok(poll_fn(|cx| match self.poll_refresh(cx) {
-            Some(m) => Poll::Ready(m),
-            None => Poll::Pending,
-        })
-        .await)
-    }
-
-    /// Sends a message to the peer named by its first frame. An unknown
+    /// Sends a message to the peer named by its first frame (received
+    /// messages are prefixed with the sender's routing id by `recv`). An unknown
     /// routing id or a full pipe drops the message silently, unless
     /// `mandatory` is set (error for unknown, wait for full).
     pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
@@ -308,3 +307,17 @@ impl Router {
         }
     }
 }
+
+impl PollRecv for Router {
+    fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
+        if let Some(m) = self.stash.take() {
+            return Poll::Ready(m);
+        }
+        match self.poll_refresh(cx) {
+            Some(m) => Poll::Ready(m),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl_recv!(Router);

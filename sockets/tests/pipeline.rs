@@ -130,3 +130,35 @@ async fn pair_talks_both_ways_on_every_transport() {
         assert_eq!(m, Message::from("back"), "{ep}");
     }
 }
+
+#[tokio::test]
+async fn try_send_try_recv_and_stream_sink() {
+    use futures::{SinkExt, StreamExt};
+    use oxmq_sockets::TrySendError;
+    let ctx = Context::new();
+    let mut push = Push::new(&ctx);
+    push.set_options(|o| o.sndhwm = 1);
+    // No peer: try_send hands the message back.
+    let Err(TrySendError::WouldBlock(back)) = push.try_send("x") else {
+        panic!("expected WouldBlock")
+    };
+    assert_eq!(back, Message::from("x"));
+    let mut pull = Pull::new(&ctx);
+    pull.set_options(|o| o.rcvhwm = 1);
+    assert!(matches!(
+        pull.try_recv(),
+        Err(oxmq_sockets::SocketError::WouldBlock)
+    ));
+    pull.bind("inproc://try").await.unwrap();
+    push.connect("inproc://try").unwrap();
+    // The Sink waits for the peer; the Stream yields what arrives.
+    push.send_all(&mut futures::stream::iter(
+        ["a", "b"].map(|s| Ok(Message::from(s))),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(pull.next().await.unwrap().unwrap(), Message::from("a"));
+    assert_eq!(pull.try_recv().unwrap(), Message::from("b"));
+    push.try_send("c").unwrap();
+    assert_eq!(pull.recv().await.unwrap(), Message::from("c"));
+}
