@@ -18,8 +18,15 @@ type Error = Box<dyn std::error::Error>;
 async fn pair(
     ctx: &Context,
     endpoint: &str,
-) -> Result<(SocketTransport, oxmq::transports::Peer, SocketTransport, oxmq::transports::Peer), Error>
-{
+) -> Result<
+    (
+        SocketTransport,
+        oxmq::transports::Peer,
+        SocketTransport,
+        oxmq::transports::Peer,
+    ),
+    Error,
+> {
     let (pull, mut pull_peers) = SocketTransport::new(ctx, TransportOptions::new(SocketType::Pull));
     let bound = pull.bind(endpoint).await?;
     let (push, mut push_peers) = SocketTransport::new(ctx, TransportOptions::new(SocketType::Push));
@@ -33,12 +40,22 @@ async fn pair(
     Ok((push, push_peer, pull, pull_peer))
 }
 
-async fn throughput(ctx: &Context, endpoint: &str, count: usize, size: usize) -> Result<f64, Error> {
+async fn throughput(
+    ctx: &Context,
+    endpoint: &str,
+    count: usize,
+    size: usize,
+) -> Result<f64, Error> {
     let (_push, push_peer, _pull, mut pull_peer) = pair(ctx, endpoint).await?;
     let body = Bytes::from(vec![b'x'; size]);
     let sender = tokio::spawn(async move {
         for _ in 0..count {
-            if push_peer.tx.send(PipeMsg::Message(Message::from(body.clone()))).await.is_err() {
+            if push_peer
+                .tx
+                .send(PipeMsg::Message(Message::from(body.clone())))
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -58,7 +75,12 @@ async fn throughput(ctx: &Context, endpoint: &str, count: usize, size: usize) ->
     Ok(count as f64 / elapsed.as_secs_f64())
 }
 
-async fn latency(ctx: &Context, endpoint: &str, rounds: usize, size: usize) -> Result<Duration, Error> {
+async fn latency(
+    ctx: &Context,
+    endpoint: &str,
+    rounds: usize,
+    size: usize,
+) -> Result<Duration, Error> {
     // Two one-way pairs make a round trip: a → b over one, b → a over the other.
     let (_a1, ab_tx, _b1, mut ab_rx) = pair(ctx, endpoint).await?;
     let back = endpoint.replace("-ab", "-ba");
@@ -75,7 +97,10 @@ async fn latency(ctx: &Context, endpoint: &str, rounds: usize, size: usize) -> R
     let body = Bytes::from(vec![b'x'; size]);
     let start = Instant::now();
     for _ in 0..rounds {
-        ab_tx.tx.send(PipeMsg::Message(Message::from(body.clone()))).await?;
+        ab_tx
+            .tx
+            .send(PipeMsg::Message(Message::from(body.clone())))
+            .await?;
         loop {
             match ba_rx.rx.recv().await {
                 Some(PipeMsg::Message(_)) => break,
@@ -93,12 +118,19 @@ async fn latency(ctx: &Context, endpoint: &str, rounds: usize, size: usize) -> R
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
-    let count: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1_000_000);
+    let count: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
     let size: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(100);
     let ctx = Context::new();
     let pid = std::process::id();
     println!("oxmq tour: {count} messages of {size} bytes, one way; then round trips");
-    println!("{:<8} {:>16} {:>14} {:>16}", "transport", "msg/s", "MB/s", "round trip");
+    println!(
+        "{:<8} {:>16} {:>14} {:>16}",
+        "transport", "msg/s", "MB/s", "round trip"
+    );
     let transports = [
         ("inproc", "inproc://tour-ab".to_string()),
         ("ipc", format!("ipc:///tmp/oxmq-tour-{pid}-ab.sock")),

@@ -378,6 +378,20 @@ fn engine_config(opts: &TransportOptions, est: &Established) -> EngineConfig {
     }
 }
 
+/// Runs `engine` to its end, or until the context shuts down: then the
+/// engine is dropped on the spot with whatever it still had queued, since
+/// `Context::shutdown` does not linger. (The engine itself only sees its
+/// endpoint's token, which the shutdown also cancels, and would linger.)
+async fn run_engine<S>(engine: Engine<'_, S>, shared: &Shared) -> EngineEnd
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    tokio::select! {
+        end = engine => end,
+        () = shared.ctx.shutdown_token().cancelled() => EngineEnd::Aborted,
+    }
+}
+
 fn is_sub_type(t: SocketType) -> bool {
     matches!(t, SocketType::Sub | SocketType::Xsub)
 }
@@ -463,7 +477,8 @@ async fn serve_accepted(
         .with_cipher(est.cipher);
     let mut subs = SubscriptionLog::default();
     let subs = is_sub_type(opts.socket_type).then_some(&mut subs);
-    let end = Engine::new(io, rbuf, codec, &mut out_rx, in_tx, cfg, subs, token).await;
+    let engine = Engine::new(io, rbuf, codec, &mut out_rx, in_tx, cfg, subs, token);
+    let end = run_engine(engine, &shared).await;
     shared.monitor.emit(SocketEvent::Disconnected {
         endpoint,
         peer: peer_addr,
@@ -510,6 +525,86 @@ impl SessionPipe {
     }
 }
 
+/// When a connecting session stops trying. Like libzmq, a session whose
+/// socket closed the endpoint (or let go of the pipe) while messages are
+/// still queued keeps connecting, and reconnecting, to deliver them, until
+/// the queue is empty or the linger time (counted from the close) runs out.
+/// It stops at once with a linger of zero, with nothing queued, or when the
+/// context shuts down.
+struct SessionClose<'a> {
+    token: &'a CancellationToken,
+    ctx_shutdown: &'a CancellationToken,
+    linger: Option<Duration>,
+    /// When the close was first seen. (`OnceLock`, not `Cell`: the session
+    /// future must stay `Send`.)
+    since: std::sync::OnceLock<Instant>,
+}
+
+impl<'a> SessionClose<'a> {
+    fn new(token: &'a CancellationToken, shared: &'a Shared, opts: &TransportOptions) -> Self {
+        SessionClose {
+            token,
+            ctx_shutdown: shared.ctx.shutdown_token(),
+            linger: opts.linger,
+            since: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether the socket closed the endpoint or let go of the pipe.
+    fn is_closed(&self, pipe: &SessionPipe) -> bool {
+        self.token.is_cancelled() || pipe.abandoned()
+    }
+
+    /// Whether queued messages still deserve connection attempts.
+    fn may_linger(&self, pipe: &SessionPipe) -> bool {
+        let expired = match (self.since.get(), self.linger) {
+            (Some(since), Some(linger)) => since.elapsed() >= linger,
+            _ => false,
+        };
+        self.linger != Some(Duration::ZERO)
+            && !expired
+            && !self.ctx_shutdown.is_cancelled()
+            && !pipe.out_rx.is_empty()
+    }
+
+    /// Whether to stop now (records when the close was first seen).
+    fn should_stop(&self, pipe: &SessionPipe) -> bool {
+        if !self.is_closed(pipe) {
+            return false;
+        }
+        self.since.get_or_init(Instant::now);
+        !self.may_linger(pipe)
+    }
+
+    /// What is left of the linger time for an engine started now.
+    fn remaining_linger(&self) -> Option<Duration> {
+        match self.since.get() {
+            Some(since) => self.linger.map(|l| l.saturating_sub(since.elapsed())),
+            None => self.linger,
+        }
+    }
+
+    /// Completes when the session must give up: when the socket closes
+    /// with nothing to linger for, or when the linger time runs out.
+    async fn give_up(&self, pipe: &SessionPipe) {
+        tokio::select! {
+            () = self.token.cancelled() => {}
+            () = pipe.in_tx.closed(), if pipe.peer.is_none() => {}
+        }
+        let since = *self.since.get_or_init(Instant::now);
+        if !self.may_linger(pipe) {
+            return;
+        }
+        match self.linger {
+            Some(l) => tokio::select! {
+                () = tokio::time::sleep_until(since + l) => {}
+                () = self.ctx_shutdown.cancelled() => {}
+            },
+            None => self.ctx_shutdown.cancelled().await,
+        }
+    }
+}
+
 /// Connects, and reconnects, to `target` until cancelled.
 pub(crate) async fn connect_session(
     target: Target,
@@ -525,8 +620,9 @@ pub(crate) async fn connect_session(
     let mut subs = SubscriptionLog::default();
     let base_ivl = opts.reconnect_ivl;
     let mut ivl = base_ivl;
+    let close = SessionClose::new(&token, &shared, &opts);
     loop {
-        if token.is_cancelled() || pipe.abandoned() {
+        if close.should_stop(&pipe) {
             break;
         }
         shared.monitor.emit(SocketEvent::ConnectDelayed {
@@ -534,7 +630,7 @@ pub(crate) async fn connect_session(
         });
         let dialed = tokio::select! {
             r = dial(&target, &opts) => r,
-            () = token.cancelled() => break,
+            () = close.give_up(&pipe) => break,
         };
         if let Ok((mut io, peer_addr)) = dialed {
             shared.monitor.emit(SocketEvent::Connected {
@@ -543,7 +639,7 @@ pub(crate) async fn connect_session(
             });
             let result = tokio::select! {
                 r = handshake(&mut io, &opts, &shared, &peer_addr) => r,
-                () = token.cancelled() => break,
+                () = close.give_up(&pipe) => break,
             };
             match result {
                 Ok((est, rbuf)) => {
@@ -555,7 +651,9 @@ pub(crate) async fn connect_session(
                     if !pipe.hand_over(&shared) {
                         break;
                     }
-                    let cfg = engine_config(&opts, &est);
+                    let mut cfg = engine_config(&opts, &est);
+                    // A lingering session only has what is left of it.
+                    cfg.linger = close.remaining_linger();
                     let info = Arc::new(ConnectionInfo {
                         peer: est.peer,
                         endpoint: endpoint.clone(),
@@ -563,16 +661,18 @@ pub(crate) async fn connect_session(
                     });
                     let delivered = tokio::select! {
                         r = pipe.in_tx.send(PipeMsg::Connected(info)) => r.is_ok(),
-                        () = token.cancelled() => false,
+                        () = close.give_up(&pipe) => break,
                     };
-                    if !delivered {
+                    // A socket that let go of the pipe is not told, but
+                    // what it queued before still goes out.
+                    if !delivered && !close.may_linger(&pipe) {
                         break;
                     }
                     let codec = ZmtpCodec::new()
                         .with_max_frame_size(opts.max_msg_size)
                         .with_cipher(est.cipher);
                     let sub_log = is_sub_type(opts.socket_type).then_some(&mut subs);
-                    let end = Engine::new(
+                    let engine = Engine::new(
                         io,
                         rbuf,
                         codec,
@@ -581,14 +681,17 @@ pub(crate) async fn connect_session(
                         cfg,
                         sub_log,
                         token.clone(),
-                    )
-                    .await;
+                    );
+                    let end = run_engine(engine, &shared).await;
                     shared.monitor.emit(SocketEvent::Disconnected {
                         endpoint: endpoint.clone(),
                         peer: peer_addr,
                         reason: end.to_string(),
                     });
-                    if end.is_local_close() || pipe.out_rx.is_closed() && pipe.in_tx.is_closed() {
+                    // Done when the engine flushed after a close, or when the
+                    // socket is gone and nothing is left to deliver (a socket
+                    // that closed while the peer was away lingers here).
+                    if end.is_local_close() || close.should_stop(&pipe) {
                         break;
                     }
                     if let EngineEnd::PeerError(_) = end {
@@ -610,8 +713,7 @@ pub(crate) async fn connect_session(
         });
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = token.cancelled() => break,
-            () = pipe.in_tx.closed(), if pipe.peer.is_none() => break,
+            () = close.give_up(&pipe) => break,
         }
         if let (Some(cur), Some(max)) = (ivl, opts.reconnect_ivl_max) {
             if max > cur {

@@ -62,6 +62,8 @@ pub(crate) enum EngineEnd {
     Closed,
     /// We closed with messages left when the linger time ran out.
     LingerExpired,
+    /// The context shut down: closed at once, queued messages dropped.
+    Aborted,
     /// No traffic within the heartbeat timeout or the peer's TTL.
     HeartbeatTimeout,
     /// The peer sent an ERROR command.
@@ -75,7 +77,10 @@ pub(crate) enum EngineEnd {
 impl EngineEnd {
     /// Whether the socket side is gone (no reconnection wanted).
     pub(crate) fn is_local_close(&self) -> bool {
-        matches!(self, EngineEnd::Closed | EngineEnd::LingerExpired)
+        matches!(
+            self,
+            EngineEnd::Closed | EngineEnd::LingerExpired | EngineEnd::Aborted
+        )
     }
 }
 
@@ -85,6 +90,7 @@ impl std::fmt::Display for EngineEnd {
             EngineEnd::PeerClosed => f.write_str("peer closed the connection"),
             EngineEnd::Closed => f.write_str("closed"),
             EngineEnd::LingerExpired => f.write_str("closed, linger expired"),
+            EngineEnd::Aborted => f.write_str("closed, context shut down"),
             EngineEnd::HeartbeatTimeout => f.write_str("heartbeat timeout"),
             EngineEnd::PeerError(r) => write!(f, "peer sent ERROR: {r}"),
             EngineEnd::Io(e) => write!(f, "i/o error: {e}"),
