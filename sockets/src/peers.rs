@@ -7,7 +7,7 @@
 //! five peers with two queued messages each deliver one from each before
 //! any second one. Load balancing tries each pipe in turn from where the
 //! last send stopped, skipping full ones; when all are full it waits for room
-//! on any of them (or for a new peer), through [`PollSender`] reservations.
+//! on any of them (or for a new peer), through pipe reservations.
 //!
 //! The patterns see the life of each peer as [`Event`]s, in order with its
 //! messages: `Attached` (the socket got a pipe), `Connected` (a handshake
@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::stream::{SelectAll, Stream, StreamExt};
-use oxmq_transports::{ConnectionInfo, Peer, PeerId, PipeMsg};
+use oxmq_transports::{ConnectionInfo, Peer, PeerId, PipeMsg, PipeReceiver, PipeSender};
 use oxmq_zmtp::Message;
 use tokio::sync::mpsc;
-use tokio_util::sync::PollSender;
+use tokio::sync::mpsc::error::TrySendError;
 
 /// Something that happened to a peer.
 #[derive(Debug)]
@@ -41,7 +41,7 @@ pub(crate) enum Event {
 /// One peer's inbound pipe as a stream; yields `(id, None)` once when it ends.
 struct PeerStream {
     id: PeerId,
-    rx: mpsc::Receiver<PipeMsg>,
+    rx: PipeReceiver,
     ended: bool,
 }
 
@@ -66,7 +66,7 @@ impl Stream for PeerStream {
 struct OutPipe {
     id: PeerId,
     endpoint: String,
-    tx: PollSender<PipeMsg>,
+    tx: PipeSender,
 }
 
 /// Why a message could not be queued for one peer.
@@ -121,7 +121,7 @@ impl Peers {
         self.out.push(OutPipe {
             id: peer.id,
             endpoint: peer.endpoint,
-            tx: PollSender::new(peer.tx),
+            tx: peer.tx,
         });
         self.fq.push(PeerStream {
             id: peer.id,
@@ -215,14 +215,10 @@ impl Peers {
         let Some(&idx) = self.index.get(&id) else {
             return Err(SendToError::Gone(msg));
         };
-        let result = match self.out[idx].tx.get_ref() {
-            Some(tx) => tx.try_send(PipeMsg::Message(msg)),
-            None => Err(mpsc::error::TrySendError::Closed(PipeMsg::Message(msg))),
-        };
-        match result {
+        match self.out[idx].tx.try_send(PipeMsg::Message(msg)) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(item)) => Err(SendToError::Full(unwrap(item))),
-            Err(mpsc::error::TrySendError::Closed(item)) => {
+            Err(TrySendError::Full(item)) => Err(SendToError::Full(unwrap(item))),
+            Err(TrySendError::Closed(item)) => {
                 self.remove(id);
                 Err(SendToError::Gone(unwrap(item)))
             }
@@ -256,12 +252,10 @@ impl Peers {
                 let Some(msg) = slot.take() else {
                     return Poll::Ready(true);
                 };
-                match self.out[idx].tx.send_item(PipeMsg::Message(msg)) {
+                match self.out[idx].tx.send_reserved(msg) {
                     Ok(()) => Poll::Ready(true),
-                    Err(e) => {
-                        if let Some(item) = e.into_inner() {
-                            *slot = Some(unwrap(item));
-                        }
+                    Err(TrySendError::Full(m) | TrySendError::Closed(m)) => {
+                        *slot = Some(m);
                         self.remove(id);
                         Poll::Ready(false)
                     }
@@ -296,17 +290,13 @@ impl Peers {
             for i in 0..n {
                 let idx = (self.next + i) % n;
                 let Some(msg) = slot.take() else { break };
-                let result = match self.out[idx].tx.get_ref() {
-                    Some(tx) => tx.try_send(PipeMsg::Message(msg)),
-                    None => Err(mpsc::error::TrySendError::Closed(PipeMsg::Message(msg))),
-                };
-                match result {
+                match self.out[idx].tx.try_send(PipeMsg::Message(msg)) {
                     Ok(()) => {
                         self.next = (idx + 1) % n;
                         return Poll::Ready(self.out[idx].id);
                     }
-                    Err(mpsc::error::TrySendError::Full(item)) => *slot = Some(unwrap(item)),
-                    Err(mpsc::error::TrySendError::Closed(item)) => {
+                    Err(TrySendError::Full(item)) => *slot = Some(unwrap(item)),
+                    Err(TrySendError::Closed(item)) => {
                         *slot = Some(unwrap(item));
                         dead.push(self.out[idx].id);
                     }
@@ -322,7 +312,7 @@ impl Peers {
             let mut chosen = None;
             for (idx, pipe) in self.out.iter_mut().enumerate() {
                 if chosen.is_some() {
-                    pipe.tx.abort_send();
+                    pipe.tx.abort_reserve();
                     continue;
                 }
                 match pipe.tx.poll_reserve(cx) {
@@ -334,15 +324,13 @@ impl Peers {
             // (Take the message only once a pipe is chosen.)
             if let Some((idx, msg)) = chosen.and_then(|idx| slot.take().map(|m| (idx, m))) {
                 let id = self.out[idx].id;
-                match self.out[idx].tx.send_item(PipeMsg::Message(msg)) {
+                match self.out[idx].tx.send_reserved(msg) {
                     Ok(()) => {
                         self.next = (idx + 1) % self.out.len();
                         return Poll::Ready(id);
                     }
-                    Err(e) => {
-                        if let Some(item) = e.into_inner() {
-                            *slot = Some(unwrap(item));
-                        }
+                    Err(TrySendError::Full(m) | TrySendError::Closed(m)) => {
+                        *slot = Some(m);
                         dead.push(id);
                     }
                 }

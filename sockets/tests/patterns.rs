@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use oxmq_sockets::{Dealer, Pub, Rep, Req, Router, SocketError, Sub};
+use oxmq_sockets::{Dealer, Pub, Rep, Req, Router, SocketError, Sub, Xpub};
 use oxmq_transports::Context;
 use oxmq_zmtp::Message;
 use tokio::time::timeout;
@@ -158,4 +158,33 @@ async fn pub_sub_filters_by_prefix_on_every_transport() {
         assert_eq!(next, Message::from(["weather", "multi"]), "{ep}");
         sub.unsubscribe("weather").await.unwrap();
     }
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xpub_sees_unique_subscriptions_and_xsub_forwards() {
+    let ctx = Context::new();
+    let mut xpub = Xpub::new(&ctx);
+    xpub.bind("inproc://xpub").await.unwrap();
+    let mut s1 = Sub::new(&ctx);
+    s1.connect("inproc://xpub").unwrap();
+    let mut s2 = Sub::new(&ctx);
+    s2.connect("inproc://xpub").unwrap();
+    s1.subscribe("A").await.unwrap();
+    s2.subscribe("A").await.unwrap();
+    s2.subscribe("B").await.unwrap();
+    let m = timeout(SAFETY, xpub.recv()).await.unwrap().unwrap();
+    assert_eq!(&m[0][..], b"\x01A");
+    let m = timeout(SAFETY, xpub.recv()).await.unwrap().unwrap();
+    assert_eq!(&m[0][..], b"\x01B", "the second \\x01A is not unique");
+    xpub.send("A data").await.unwrap();
+    let m = timeout(SAFETY, s1.recv()).await.unwrap().unwrap();
+    assert_eq!(m, Message::from("A data"));
+    // XSUB sends raw subscriptions upstream, right after connect.
+    let mut xsub = oxmq_sockets::Xsub::new(&ctx);
+    xsub.connect("inproc://xpub").unwrap();
+    xsub.send(&b"\x01C"[..]).await.unwrap();
+    let m = timeout(SAFETY, xpub.recv()).await.unwrap().unwrap();
+    assert_eq!(&m[0][..], b"\x01C");
+    xpub.send("C data").await.unwrap();
+    let m = timeout(SAFETY, xsub.recv()).await.unwrap().unwrap();
+    assert_eq!(m, Message::from("C data"));
 }

@@ -159,6 +159,14 @@ async fn try_send_try_recv_and_stream_sink() {
     .unwrap();
     assert_eq!(pull.next().await.unwrap().unwrap(), Message::from("a"));
     assert_eq!(pull.try_recv().unwrap(), Message::from("b"));
+    // SNDHWM 1 + RCVHWM 1 = 2 messages fit, the third would block, also
+    // after the connection marker was consumed.
     push.try_send("c").unwrap();
+    push.try_send("d").unwrap();
+    assert!(matches!(
+        push.try_send("e"),
+        Err(TrySendError::WouldBlock(_))
+    ));
     assert_eq!(pull.recv().await.unwrap(), Message::from("c"));
+    push.try_send("e").unwrap();
 }

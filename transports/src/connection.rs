@@ -31,7 +31,7 @@ use crate::endpoint::{tcp_endpoint_string, IpcEndpoint, TcpEndpoint};
 use crate::engine::{Engine, EngineConfig, EngineEnd, SubscriptionLog};
 use crate::monitor::{Monitor, SocketEvent};
 use crate::options::TransportOptions;
-use crate::pipe::{ConnectionInfo, Peer, PipeMsg};
+use crate::pipe::{pipe, ConnectionInfo, Peer, PipeMsg, PipeReceiver, PipeSender};
 use crate::stream::IoStream;
 
 /// What every background task of one socket shares.
@@ -48,13 +48,6 @@ impl Shared {
     pub(crate) fn next_peer_id(&self) -> u64 {
         self.next_peer_id.fetch_add(1, Ordering::Relaxed)
     }
-}
-
-/// Capacity of an inbound pipe: the HWM plus the `Connected` marker.
-pub(crate) fn inbound_capacity(hwm: usize) -> usize {
-    TransportOptions::capacity(hwm)
-        .saturating_add(1)
-        .min(tokio::sync::Semaphore::MAX_PERMITS)
 }
 
 /// A bound tcp or ipc listener.
@@ -457,8 +450,8 @@ async fn serve_accepted(
         endpoint: endpoint.clone(),
         peer_address: peer_addr.clone(),
     });
-    let (out_tx, mut out_rx) = mpsc::channel(TransportOptions::capacity(opts.sndhwm));
-    let (in_tx, in_rx) = mpsc::channel(inbound_capacity(opts.rcvhwm));
+    let (out_tx, mut out_rx) = pipe(opts.sndhwm);
+    let (in_tx, in_rx) = pipe(opts.rcvhwm);
     if in_tx.try_send(PipeMsg::Connected(info)).is_err() {
         return;
     }
@@ -487,17 +480,18 @@ async fn serve_accepted(
 }
 
 /// The pipe of a connecting session.
-struct SessionPipe {
-    out_rx: mpsc::Receiver<PipeMsg>,
-    in_tx: mpsc::Sender<PipeMsg>,
+#[derive(Debug)]
+pub(crate) struct SessionPipe {
+    out_rx: PipeReceiver,
+    in_tx: PipeSender,
     /// The socket's half, until it has been handed over.
     peer: Option<Peer>,
 }
 
 impl SessionPipe {
-    fn new(opts: &TransportOptions, shared: &Shared, endpoint: &str) -> Self {
-        let (out_tx, out_rx) = mpsc::channel(TransportOptions::capacity(opts.sndhwm));
-        let (in_tx, in_rx) = mpsc::channel(inbound_capacity(opts.rcvhwm));
+    pub(crate) fn new(opts: &TransportOptions, shared: &Shared, endpoint: &str) -> Self {
+        let (out_tx, out_rx) = pipe(opts.sndhwm);
+        let (in_tx, in_rx) = pipe(opts.rcvhwm);
         SessionPipe {
             out_rx,
             in_tx,
@@ -512,7 +506,7 @@ impl SessionPipe {
     }
 
     /// Gives the socket its half; false if the socket is gone.
-    fn hand_over(&mut self, shared: &Shared) -> bool {
+    pub(crate) fn hand_over(&mut self, shared: &Shared) -> bool {
         match self.peer.take() {
             Some(peer) => shared.peers_tx.send(peer).is_ok(),
             None => true,
@@ -605,18 +599,17 @@ impl<'a> SessionClose<'a> {
     }
 }
 
-/// Connects, and reconnects, to `target` until cancelled.
+/// Connects, and reconnects, to `target` until cancelled. Unless
+/// `immediate` is set, the caller has already handed the socket its half of
+/// `pipe` (so messages can be queued before the first connection).
 pub(crate) async fn connect_session(
     target: Target,
     endpoint: String,
     opts: Arc<TransportOptions>,
     shared: Arc<Shared>,
     token: CancellationToken,
+    mut pipe: SessionPipe,
 ) {
-    let mut pipe = SessionPipe::new(&opts, &shared, &endpoint);
-    if !opts.immediate && !pipe.hand_over(&shared) {
-        return;
-    }
     let mut subs = SubscriptionLog::default();
     let base_ivl = opts.reconnect_ivl;
     let mut ivl = base_ivl;

@@ -38,9 +38,9 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
-use tokio_util::sync::{PollSender, WaitForCancellationFutureOwned};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
-use crate::pipe::PipeMsg;
+use crate::pipe::{PipeMsg, PipeReceiver, PipeSender};
 
 /// Messages taken from the outbound pipe per wake-up.
 pub(crate) const OUT_BATCH: usize = 256;
@@ -173,9 +173,9 @@ pub(crate) struct Engine<'a, S> {
     codec: ZmtpCodec,
     rbuf: BytesMut,
     wbuf: BytesMut,
-    out_rx: &'a mut mpsc::Receiver<PipeMsg>,
-    in_tx: PollSender<PipeMsg>,
-    pending_in: Option<PipeMsg>,
+    out_rx: &'a mut PipeReceiver,
+    in_tx: PipeSender,
+    pending_in: Option<Message>,
     batch: Vec<PipeMsg>,
     cfg: EngineConfig,
     subs: Option<&'a mut SubscriptionLog>,
@@ -197,8 +197,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
         io: S,
         rbuf: BytesMut,
         codec: ZmtpCodec,
-        out_rx: &'a mut mpsc::Receiver<PipeMsg>,
-        in_tx: mpsc::Sender<PipeMsg>,
+        out_rx: &'a mut PipeReceiver,
+        in_tx: PipeSender,
         cfg: EngineConfig,
         subs: Option<&'a mut SubscriptionLog>,
         cancel: CancellationToken,
@@ -209,7 +209,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
             rbuf,
             wbuf: BytesMut::with_capacity(8 * 1024),
             out_rx,
-            in_tx: PollSender::new(in_tx),
+            in_tx,
             pending_in: None,
             batch: Vec::with_capacity(OUT_BATCH),
             cfg,
@@ -276,7 +276,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
     }
 
     /// Handles one inbound command; may produce an item for the socket.
-    fn on_command(&mut self, cmd: Command) -> Result<Option<PipeMsg>, EngineEnd> {
+    fn on_command(&mut self, cmd: Command) -> Result<Option<Message>, EngineEnd> {
         match cmd {
             Command::Ping(ping) => {
                 if let Some(ttl) = ping.ttl() {
@@ -294,7 +294,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
             Command::Subscribe(_) | Command::Cancel(_)
                 if matches!(self.cfg.socket_type, SocketType::Pub | SocketType::Xpub) =>
             {
-                Ok(subscribe::to_legacy(&cmd).map(|f| PipeMsg::Message(Message::from(f))))
+                Ok(subscribe::to_legacy(&cmd).map(Message::from))
             }
             Command::Error(e) => Err(EngineEnd::PeerError(e.reason_text())),
             other => {
@@ -304,18 +304,18 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
         }
     }
 
-    /// Hands `item` to the socket. `Ready(false)`: the socket is gone.
-    fn deliver(&mut self, cx: &mut Context<'_>, item: PipeMsg) -> Poll<bool> {
-        let item = match self.in_tx.get_ref().map(|tx| tx.try_send(item)) {
-            Some(Ok(())) => return Poll::Ready(true),
-            Some(Err(mpsc::error::TrySendError::Full(item))) => item,
-            Some(Err(mpsc::error::TrySendError::Closed(_))) | None => return Poll::Ready(false),
+    /// Hands `msg` to the socket. `Ready(false)`: the socket is gone.
+    fn deliver(&mut self, cx: &mut Context<'_>, msg: Message) -> Poll<bool> {
+        let msg = match self.in_tx.try_send(PipeMsg::Message(msg)) {
+            Ok(()) => return Poll::Ready(true),
+            Err(mpsc::error::TrySendError::Full(PipeMsg::Message(m))) => m,
+            Err(_) => return Poll::Ready(false),
         };
         match self.in_tx.poll_reserve(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(self.in_tx.send_item(item).is_ok()),
-            Poll::Ready(Err(_)) => Poll::Ready(false),
+            Poll::Ready(Ok(())) => Poll::Ready(self.in_tx.send_reserved(msg).is_ok()),
+            Poll::Ready(Err(())) => Poll::Ready(false),
             Poll::Pending => {
-                self.pending_in = Some(item);
+                self.pending_in = Some(msg);
                 Poll::Pending
             }
         }
@@ -327,7 +327,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
         if let Some(item) = self.pending_in.take() {
             match self.in_tx.poll_reserve(cx) {
                 Poll::Ready(Ok(())) => {
-                    if self.in_tx.send_item(item).is_err() {
+                    if self.in_tx.send_reserved(item).is_err() {
                         self.start_closing();
                         return Ok(true);
                     }
@@ -347,7 +347,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
             match self.codec.decode(&mut self.rbuf) {
                 Ok(Some(Inbound::Message(msg))) => {
                     progress = true;
-                    match self.deliver(cx, PipeMsg::Message(msg)) {
+                    match self.deliver(cx, msg) {
                         Poll::Ready(true) => {}
                         Poll::Ready(false) => {
                             self.start_closing();

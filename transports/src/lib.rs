@@ -25,10 +25,11 @@
 //!
 //! # High-water marks
 //!
-//! Pipes are bounded `tokio::sync::mpsc` channels whose capacity is the HWM
-//! in messages (0 = unlimited). Each inbound pipe has one extra slot for the
-//! [`PipeMsg::Connected`] marker. An inproc pipe holds the sender's SNDHWM
-//! plus the receiver's RCVHWM, as in libzmq.
+//! Pipes are `tokio::sync::mpsc` channels whose message count is bounded by
+//! the HWM (0 = unlimited) through a semaphore, so that the in-band
+//! [`PipeMsg::Connected`] markers do not count (see [`pipe`](mod@pipe)). An
+//! inproc pipe holds the sender's SNDHWM plus the receiver's RCVHWM, as in
+//! libzmq.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -51,5 +52,5 @@ pub use endpoint::{Endpoint, EndpointError};
 pub use error::TransportError;
 pub use monitor::{MonitorStream, SocketEvent};
 pub use options::TransportOptions;
-pub use pipe::{ConnectionInfo, Peer, PeerId, PipeMsg};
+pub use pipe::{pipe, ConnectionInfo, Peer, PeerId, PipeMsg, PipePermit, PipeReceiver, PipeSender};
 pub use socket::SocketTransport;

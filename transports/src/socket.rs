@@ -9,11 +9,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::connection::{accept_loop, bind_ipc, bind_tcp, connect_session, Shared, Target};
+use crate::connection::{
+    accept_loop, bind_ipc, bind_tcp, connect_session, SessionPipe, Shared, Target,
+};
 use crate::context::Context;
 use crate::endpoint::{Endpoint, Role};
 use crate::error::TransportError;
-use crate::inproc::{connect_task, InprocBinder};
+use crate::inproc::{connect_task, establish, InprocBinder};
 use crate::monitor::{Monitor, MonitorStream, SocketEvent};
 use crate::options::TransportOptions;
 use crate::pipe::Peer;
@@ -203,25 +205,33 @@ impl SocketTransport {
         let shared = self.shared.clone();
         let tracker = self.shared.ctx.tracker();
         match ep {
-            Endpoint::Tcp(tcp) => {
+            Endpoint::Tcp(_) | Endpoint::Ipc(_) => {
+                let target = match ep {
+                    Endpoint::Tcp(tcp) => Target::Tcp(tcp),
+                    Endpoint::Ipc(ipc) => Target::Ipc(ipc),
+                    Endpoint::Inproc(_) => return Err(TransportError::Closed),
+                };
+                // The pipe exists from now on (unless `immediate`), so what
+                // is sent after `connect` waits in it for the connection.
+                let mut pipe = SessionPipe::new(&opts, &shared, &resolved);
+                if !opts.immediate && !pipe.hand_over(&shared) {
+                    return Err(TransportError::Closed);
+                }
                 tracker.spawn(connect_session(
-                    Target::Tcp(tcp),
+                    target,
                     resolved.clone(),
                     opts,
                     shared,
                     token.clone(),
-                ));
-            }
-            Endpoint::Ipc(ipc) => {
-                tracker.spawn(connect_session(
-                    Target::Ipc(ipc),
-                    resolved.clone(),
-                    opts,
-                    shared,
-                    token.clone(),
+                    pipe,
                 ));
             }
             Endpoint::Inproc(name) => {
+                // Join a bound socket at once if there is one.
+                let bound = self.shared.ctx.inproc_slot(&name).borrow().clone();
+                let link = bound
+                    .filter(|b| !b.token.is_cancelled())
+                    .and_then(|b| establish(&b, &opts, &shared, &resolved));
                 tracker.spawn(connect_task(
                     self.shared.ctx.clone(),
                     name,
@@ -229,6 +239,7 @@ impl SocketTransport {
                     opts,
                     shared,
                     token.clone(),
+                    link,
                 ));
             }
         }

@@ -179,11 +179,9 @@ async fn disconnect_closes_connection(t: Transport) {
 }
 per_transport!(disconnect_closes_connection, tcp, ipc);
 
-/// Known limitation: an inproc pipe outlives `disconnect` (and the
-/// binder's `unbind`): the connect task only holds senders, so it cannot
-/// close the pipe. libzmq terminates the pipe in both cases.
+/// `disconnect` of an inproc endpoint ends the pipe on both sides (after
+/// what is queued), as libzmq terminates the pipe.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known limitation: inproc disconnect does not close the pipe"]
 async fn inproc_disconnect_closes_pipe() {
     let ctx = Context::new();
     let (binder, mut bind_peers) = socket(&ctx, SocketType::Pull);
