@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 
 use futures::stream::{SelectAll, Stream, StreamExt};
 use oxmq_transports::{ConnectionInfo, Peer, PeerId, PipeMsg, PipeReceiver, PipeSender};
-use oxmq_zmtp::Message;
+use oxmq_zmtp::{Message, Metadata};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -38,11 +38,30 @@ pub(crate) enum Event {
     Gone(PeerId),
 }
 
-/// One peer's inbound pipe as a stream; yields `(id, None)` once when it ends.
+/// One peer's inbound pipe as a stream; yields `(id, None)` once when it
+/// ends. Messages get the properties of the connection they came on.
 struct PeerStream {
     id: PeerId,
     rx: PipeReceiver,
     ended: bool,
+    properties: Option<Arc<Metadata>>,
+}
+
+/// The properties libzmq attaches to received messages: the peer's
+/// handshake metadata, `Peer-Address` (the IP for tcp), `User-Id` and the
+/// authenticator's metadata.
+fn message_properties(info: &ConnectionInfo) -> Arc<Metadata> {
+    let mut md = info.peer.metadata.clone();
+    let address = match info.peer_address.parse::<std::net::SocketAddr>() {
+        Ok(sa) => sa.ip().to_string(),
+        Err(_) => info.peer_address.clone(),
+    };
+    md.insert("Peer-Address", address);
+    if let Some(user) = &info.peer.user_id {
+        md.insert("User-Id", user.clone());
+    }
+    md.extend(&info.peer.auth_metadata);
+    Arc::new(md)
 }
 
 impl Stream for PeerStream {
@@ -53,7 +72,14 @@ impl Stream for PeerStream {
             return Poll::Ready(None);
         }
         match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(m)) => Poll::Ready(Some((self.id, Some(m)))),
+            Poll::Ready(Some(PipeMsg::Message(mut m))) => {
+                m.set_properties(self.properties.clone());
+                Poll::Ready(Some((self.id, Some(PipeMsg::Message(m)))))
+            }
+            Poll::Ready(Some(PipeMsg::Connected(info))) => {
+                self.properties = Some(message_properties(&info));
+                Poll::Ready(Some((self.id, Some(PipeMsg::Connected(info)))))
+            }
             Poll::Ready(None) => {
                 self.ended = true;
                 Poll::Ready(Some((self.id, None)))
@@ -127,6 +153,7 @@ impl Peers {
             id: peer.id,
             rx: peer.rx,
             ended: false,
+            properties: None,
         });
         self.backlog.push_back(Event::Attached(peer.id));
     }

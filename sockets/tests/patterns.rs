@@ -188,3 +188,39 @@ async fn xpub_sees_unique_subscriptions_and_xsub_forwards() {
     let m = timeout(SAFETY, xsub.recv()).await.unwrap().unwrap();
     assert_eq!(m, Message::from("C data"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn received_messages_carry_connection_properties() {
+    for ep in endpoints("props") {
+        let ctx = Context::new();
+        let mut router = Router::new(&ctx);
+        let bound = router.bind(&ep).await.unwrap();
+        let mut dealer = Dealer::new(&ctx);
+        dealer.set_options(|o| {
+            o.routing_id = Some("d1".into());
+            o.metadata.insert("X-Color", "blue");
+        });
+        dealer.connect(&bound).unwrap();
+        dealer.send("hi").await.unwrap();
+        let m = timeout(SAFETY, router.recv()).await.unwrap().unwrap();
+        assert_eq!(
+            m.property("socket-type").map(|v| &v[..]),
+            Some(&b"DEALER"[..]),
+            "{ep}"
+        );
+        assert_eq!(
+            m.property("Identity").map(|v| &v[..]),
+            Some(&b"d1"[..]),
+            "{ep}"
+        );
+        assert_eq!(
+            m.property("X-Color").map(|v| &v[..]),
+            Some(&b"blue"[..]),
+            "{ep}"
+        );
+        let addr = m.property("Peer-Address").expect("Peer-Address");
+        if ep.starts_with("tcp") {
+            assert_eq!(&addr[..], b"127.0.0.1");
+        }
+    }
+}

@@ -6,10 +6,14 @@
 //! decoded from the wire shares the read buffer it arrived in.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Index;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use smallvec::SmallVec;
+
+use crate::metadata::Metadata;
 
 /// Inline capacity: single-frame messages and two-frame envelopes
 /// (routing id + body) need no heap allocation for the frame list.
@@ -28,9 +32,29 @@ type Frames = SmallVec<[Bytes; 2]>;
 /// assert_eq!(msg.len(), 2);
 /// assert_eq!(&msg[0][..], b"hello");
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
+///
+/// A received message may carry the *properties* of the connection it came
+/// from (libzmq's `zmq_msg_gets`): `Socket-Type`, `Identity`, `Peer-Address`,
+/// `User-Id` and the peer's `X-` metadata. They are shared, not copied, and
+/// do not take part in equality.
+#[derive(Clone, Default)]
 pub struct Message {
     frames: Frames,
+    properties: Option<Arc<Metadata>>,
+}
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.frames == other.frames
+    }
+}
+
+impl Eq for Message {}
+
+impl Hash for Message {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.frames.hash(state);
+    }
 }
 
 impl Message {
@@ -38,6 +62,7 @@ impl Message {
     pub fn new() -> Self {
         Message {
             frames: Frames::new(),
+            properties: None,
         }
     }
 
@@ -45,7 +70,24 @@ impl Message {
     pub fn with_capacity(n: usize) -> Self {
         Message {
             frames: Frames::with_capacity(n),
+            properties: None,
         }
+    }
+
+    /// A connection property of a received message (case-insensitive name),
+    /// e.g. `"Socket-Type"`, `"Peer-Address"`, `"User-Id"`, `"X-Color"`.
+    pub fn property(&self, name: &str) -> Option<&Bytes> {
+        self.properties.as_ref().and_then(|p| p.get(name))
+    }
+
+    /// All connection properties of a received message, if any.
+    pub fn properties(&self) -> Option<&Metadata> {
+        self.properties.as_deref()
+    }
+
+    /// Attaches connection properties (done by sockets on receive).
+    pub fn set_properties(&mut self, properties: Option<Arc<Metadata>>) {
+        self.properties = properties;
     }
 
     /// Number of frames.
@@ -115,7 +157,10 @@ impl Message {
     /// Splits off the frames from `at` onwards into a new message.
     pub fn split_off(&mut self, at: usize) -> Message {
         let tail: Frames = self.frames.drain(at.min(self.frames.len())..).collect();
-        Message { frames: tail }
+        Message {
+            frames: tail,
+            properties: self.properties.clone(),
+        }
     }
 
     /// Inserts all frames of `prefix` in front of this message's frames.
@@ -197,6 +242,7 @@ impl<T: Into<Bytes>> FromIterator<T> for Message {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         Message {
             frames: iter.into_iter().map(Into::into).collect(),
+            properties: None,
         }
     }
 }
@@ -205,7 +251,10 @@ impl From<Bytes> for Message {
     fn from(frame: Bytes) -> Self {
         let mut frames = Frames::new();
         frames.push(frame);
-        Message { frames }
+        Message {
+            frames,
+            properties: None,
+        }
     }
 }
 
@@ -224,6 +273,7 @@ impl From<Vec<Bytes>> for Message {
     fn from(frames: Vec<Bytes>) -> Self {
         Message {
             frames: Frames::from_vec(frames),
+            properties: None,
         }
     }
 }
