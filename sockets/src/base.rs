@@ -106,3 +106,14 @@ pub(crate) fn poll_discard(peers: &mut crate::peers::Peers, cx: &mut std::task::
         tracing::trace!(target: "oxmq", frames = m.len(), "discarding inbound message");
     }
 }
+
+/// After draining events until `Pending`: `Ready` when that meant "nothing
+/// more now", `Pending` when it was tokio's cooperative budget running out
+/// (the task is already woken, and will continue with a fresh budget).
+pub(crate) fn drained() -> std::task::Poll<()> {
+    if tokio::task::coop::has_budget_remaining() {
+        std::task::Poll::Ready(())
+    } else {
+        std::task::Poll::Pending
+    }
+}

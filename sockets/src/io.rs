@@ -36,10 +36,14 @@ pub(crate) trait PollSend {
     fn sink_slot(&mut self) -> &mut Option<Message>;
 }
 
-/// Runs `f` once with a context whose waker does nothing.
-pub(crate) fn once<T>(f: impl FnOnce(&mut Context<'_>) -> T) -> T {
+/// Polls `f` once with a context whose waker does nothing, outside tokio's
+/// cooperative budget (so a `try_*` call never fails just because the task
+/// already did a lot of work in this turn).
+pub(crate) fn once<T>(f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
+    let fut = tokio::task::coop::unconstrained(std::future::poll_fn(f));
+    let mut fut = std::pin::pin!(fut);
     let mut cx = Context::from_waker(Waker::noop());
-    f(&mut cx)
+    std::future::Future::poll(fut.as_mut(), &mut cx)
 }
 
 /// Why `try_send` did not queue the message.

@@ -24,7 +24,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use oxmq_transports::{Context, MonitorStream, PeerId, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{check_message, socket_common, Base};
+use crate::base::{check_message, drained, socket_common, Base};
 use crate::error::SocketError;
 use crate::io::{impl_recv, PollRecv};
 use crate::peers::{Event, SendToError};
@@ -173,9 +173,10 @@ impl Publisher {
 
     async fn send(&mut self, base: &mut Base, msg: Message) -> Result<(), SocketError> {
         check_message(&msg)?;
+        // Apply every subscription that has arrived before publishing.
         poll_fn(|cx| {
             self.poll_process(base, cx);
-            Poll::Ready(())
+            drained()
         })
         .await;
         let recipients = self.recipients(base, &msg[0]);
@@ -374,7 +375,7 @@ impl Subscriber {
                     _ => {}
                 }
             }
-            Poll::Ready(())
+            drained()
         })
         .await;
         let ids: Vec<PeerId> = base.peers.ids().collect();

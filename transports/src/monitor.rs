@@ -128,10 +128,12 @@ impl SocketEvent {
     }
 }
 
-/// The sending side of a socket's monitor (one per socket).
+/// The sending side of a socket's monitor (one per socket). The event
+/// channel is only created when someone subscribes: an unmonitored socket
+/// costs nothing but its name (a broadcast channel preallocates its slots).
 #[derive(Clone)]
 pub struct Monitor {
-    tx: broadcast::Sender<SocketEvent>,
+    tx: std::sync::Arc<std::sync::OnceLock<broadcast::Sender<SocketEvent>>>,
     socket: String,
 }
 
@@ -146,9 +148,8 @@ impl fmt::Debug for Monitor {
 impl Monitor {
     /// A monitor for the socket described by `socket` (used in logs).
     pub fn new(socket: impl Into<String>) -> Self {
-        let (tx, _) = broadcast::channel(MONITOR_CAPACITY);
         Monitor {
-            tx,
+            tx: Default::default(),
             socket: socket.into(),
         }
     }
@@ -160,12 +161,17 @@ impl Monitor {
         } else {
             tracing::debug!(target: "oxmq", socket = %self.socket, ?event, "socket event");
         }
-        let _ = self.tx.send(event);
+        if let Some(tx) = self.tx.get() {
+            let _ = tx.send(event);
+        }
     }
 
     /// A stream of the events that happen from now on.
     pub fn subscribe(&self) -> MonitorStream {
-        let rx = self.tx.subscribe();
+        let rx = self
+            .tx
+            .get_or_init(|| broadcast::channel(MONITOR_CAPACITY).0)
+            .subscribe();
         let stream = futures::stream::unfold(rx, |mut rx| async move {
             loop {
                 match rx.recv().await {
