@@ -30,7 +30,7 @@ pub(crate) trait PollSend {
         cx: &mut Context<'_>,
         slot: &mut Option<Message>,
         wait: bool,
-    ) -> Poll<()>;
+    ) -> Poll<Result<(), SocketError>>;
 
     /// The one-message buffer of the `Sink` implementation.
     fn sink_slot(&mut self) -> &mut Option<Message>;
@@ -110,13 +110,12 @@ macro_rules! impl_send {
                 std::future::poll_fn(|cx| {
                     $crate::io::PollSend::poll_send_msg(self, cx, &mut pending, true)
                 })
-                .await;
+                .await?;
                 let mut slot = Some(msg);
                 std::future::poll_fn(|cx| {
                     $crate::io::PollSend::poll_send_msg(self, cx, &mut slot, true)
                 })
-                .await;
-                Ok(())
+                .await
             }
 
             /// Queues a message only if that needs no waiting; otherwise
@@ -135,10 +134,11 @@ macro_rules! impl_send {
                     $crate::io::PollSend::poll_send_msg(self, cx, &mut slot, false)
                 });
                 match (sent, slot) {
-                    (std::task::Poll::Ready(()), _) | (_, None) => Ok(()),
+                    (std::task::Poll::Ready(r), _) => Ok(r?),
                     (std::task::Poll::Pending, Some(m)) => {
                         Err($crate::io::TrySendError::WouldBlock(m))
                     }
+                    (std::task::Poll::Pending, None) => Ok(()),
                 }
             }
         }
@@ -154,7 +154,7 @@ macro_rules! impl_send {
                 let mut pending = $crate::io::PollSend::sink_slot(this).take();
                 let r = $crate::io::PollSend::poll_send_msg(this, cx, &mut pending, true);
                 *$crate::io::PollSend::sink_slot(this) = pending;
-                r.map(Ok)
+                r
             }
 
             fn start_send(

@@ -18,6 +18,8 @@
 //! - [`pubsub`]: [`Pub`], [`Sub`], [`Xpub`], [`Xsub`] (RFC 29).
 //! - [`reqrep`]: [`Req`], [`Rep`] (RFC 28).
 //! - [`routing`]: [`Dealer`], [`Router`] (RFC 28).
+//! - [`split`]: [`SendHalf`] and [`RecvHalf`], to send and receive from two
+//!   tasks at once on DEALER, ROUTER, PAIR, XPUB and XSUB.
 //! - [`any`]: [`AnySocket`] (type chosen at run time), [`proxy`] and
 //!   [`proxy_steerable`].
 //! - [`error`]: [`SocketError`], the crate's error type.
@@ -34,6 +36,7 @@ pub mod pipeline;
 pub mod pubsub;
 pub mod reqrep;
 pub mod routing;
+pub mod split;
 mod trie;
 
 pub use any::{proxy, proxy_steerable, AnySocket, ProxyStats};
@@ -44,3 +47,4 @@ pub use pipeline::{Pull, Push};
 pub use pubsub::{Pub, Sub, Xpub, Xsub};
 pub use reqrep::{Rep, Req};
 pub use routing::{Dealer, Router};
+pub use split::{Duplex, RecvHalf, SendHalf};

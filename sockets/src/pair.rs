@@ -35,11 +35,11 @@ impl PollSend for Pair {
         cx: &mut TaskContext<'_>,
         slot: &mut Option<Message>,
         wait: bool,
-    ) -> Poll<()> {
+    ) -> Poll<Result<(), SocketError>> {
         if slot.is_none() {
-            return Poll::Ready(());
+            return Poll::Ready(Ok(()));
         }
-        self.base.peers.poll_send_lb(cx, slot, wait).map(|_| ())
+        self.base.peers.poll_send_lb(cx, slot, wait).map(|_| Ok(()))
     }
 
     fn sink_slot(&mut self) -> &mut Option<Message> {
@@ -59,3 +59,5 @@ impl PollRecv for Pair {
 }
 
 impl_recv!(Pair);
+
+crate::split::impl_split!(Pair);

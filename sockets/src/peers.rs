@@ -173,7 +173,15 @@ impl Peers {
     }
 
     /// Takes in new peers (their `Attached` events go to the backlog).
+    ///
+    /// `try_recv` first: it is not subject to tokio's cooperative budget, so
+    /// a peer that exists is always seen (a SUB subscribing right after
+    /// `connect` must find its peer even late in a busy task turn); then
+    /// `poll_recv` registers for the next one.
     fn poll_intake(&mut self, cx: &mut Context<'_>) {
+        while let Ok(peer) = self.intake.try_recv() {
+            self.add(peer);
+        }
         while let Poll::Ready(Some(peer)) = self.intake.poll_recv(cx) {
             self.add(peer);
         }
@@ -250,6 +258,35 @@ impl Peers {
                 Err(SendToError::Gone(unwrap(item)))
             }
         }
+    }
+
+    /// `Ready` when every peer in `ids` has room for one message (gone
+    /// peers do not count). With `wait`, registers for room on the first
+    /// full one; without, `Pending` means "would block".
+    pub(crate) fn poll_room_all(
+        &mut self,
+        cx: &mut Context<'_>,
+        ids: &[PeerId],
+        wait: bool,
+    ) -> Poll<()> {
+        for id in ids {
+            let Some(&idx) = self.index.get(id) else {
+                continue;
+            };
+            let tx = &mut self.out[idx].tx;
+            if tx.capacity() > 0 || tx.is_closed() {
+                continue;
+            }
+            if !wait {
+                return Poll::Pending;
+            }
+            match tx.poll_reserve(cx) {
+                // Only readiness was wanted: give the slot back.
+                Poll::Ready(_) => tx.abort_reserve(),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(())
     }
 
     /// Queues the message in `slot` for peer `id`, waiting for room.

@@ -43,12 +43,12 @@ impl PollSend for Push {
         cx: &mut TaskContext<'_>,
         slot: &mut Option<Message>,
         wait: bool,
-    ) -> Poll<()> {
+    ) -> Poll<Result<(), SocketError>> {
         if slot.is_none() {
-            return Poll::Ready(());
+            return Poll::Ready(Ok(()));
         }
         poll_discard(&mut self.base.peers, cx);
-        self.base.peers.poll_send_lb(cx, slot, wait).map(|_| ())
+        self.base.peers.poll_send_lb(cx, slot, wait).map(|_| Ok(()))
     }
 
     fn sink_slot(&mut self) -> &mut Option<Message> {

@@ -16,7 +16,7 @@
 //! pipe of a publisher reconnects, the old subscriptions of that pipe are
 //! forgotten (the new peer sends its own).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::future::poll_fn;
 use std::task::{Context as TaskContext, Poll};
 
@@ -24,9 +24,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 use oxmq_transports::{Context, MonitorStream, PeerId, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{check_message, drained, socket_common, Base};
+use crate::base::{drained, socket_common, Base};
 use crate::error::SocketError;
-use crate::io::{impl_recv, PollRecv};
+use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 use crate::peers::{Event, SendToError};
 use crate::trie::SubTrie;
 
@@ -67,6 +67,13 @@ struct Publisher {
     upstream: VecDeque<Message>,
     /// The peer whose subscription XPUB (manual) received last.
     last_subscriber: Option<PeerId>,
+    /// Manual mode: what each peer subscribed to (libzmq's
+    /// `_manual_subscriptions`), reported as cancelled when the peer goes.
+    manual_topics: HashMap<PeerId, BTreeSet<Bytes>>,
+    /// Manual mode: the peer of each (un)subscription queued in `upstream`
+    /// (`None`: one reported for a peer that went away); receiving it makes
+    /// that peer the `last_subscriber` (libzmq's `_pending_pipes`).
+    pending_peers: VecDeque<Option<PeerId>>,
 }
 
 impl Publisher {
@@ -114,7 +121,18 @@ impl Publisher {
         match as_subscription(&msg) {
             Some((subscribe, topic)) => {
                 if self.manual {
-                    self.last_subscriber = Some(peer);
+                    // Fix: the subscriber that `subscribe` applies to is
+                    // the peer of the message the application last
+                    // *received* (see `recv`), not of the last one
+                    // processed; and a peer's subscriptions are kept, to
+                    // report them as cancelled when it goes (libzmq).
+                    let topics = self.manual_topics.entry(peer).or_default();
+                    if subscribe {
+                        topics.insert(topic);
+                    } else {
+                        topics.remove(&topic);
+                    }
+                    self.pending_peers.push_back(Some(peer));
                     self.upstream.push_back(msg);
                     return;
                 }
@@ -152,8 +170,23 @@ impl Publisher {
                     self.topics.entry(id).or_default();
                 }
                 Event::Message(id, msg) => self.on_message(id, msg),
-                Event::Gone(id) => self.forget(id),
+                Event::Gone(id) => {
+                    self.manual_gone(id);
+                    self.forget(id);
+                }
             }
+        }
+    }
+
+    /// Manual mode: reports the subscriptions of a peer that went away as
+    /// cancelled (libzmq's `xpipe_terminated`).
+    fn manual_gone(&mut self, peer: PeerId) {
+        if self.last_subscriber == Some(peer) {
+            self.last_subscriber = None;
+        }
+        for topic in self.manual_topics.remove(&peer).unwrap_or_default() {
+            self.upstream.push_back(subscription_message(false, &topic));
+            self.pending_peers.push_back(None);
         }
     }
 
@@ -171,21 +204,32 @@ impl Publisher {
         matched
     }
 
-    async fn send(&mut self, base: &mut Base, msg: Message) -> Result<(), SocketError> {
-        check_message(&msg)?;
-        // Apply every subscription that has arrived before publishing.
-        poll_fn(|cx| {
-            self.poll_process(base, cx);
-            drained()
-        })
-        .await;
-        let recipients = self.recipients(base, &msg[0]);
+    /// Publishes the message in `slot`: first applies every subscription
+    /// that has arrived, then hands a copy to each matching subscriber with
+    /// room (dropping for the others). With `nodrop`, waits until every
+    /// recipient has room (`wait`) or reports "would block", sending to none.
+    fn poll_publish(
+        &mut self,
+        base: &mut Base,
+        cx: &mut TaskContext<'_>,
+        slot: &mut Option<Message>,
+        wait: bool,
+    ) -> Poll<Result<(), SocketError>> {
+        self.poll_process(base, cx);
+        if drained().is_pending() {
+            return Poll::Pending;
+        }
+        let Some(first) = slot.as_ref().and_then(|m| m.first().cloned()) else {
+            return Poll::Ready(Ok(()));
+        };
+        let recipients = self.recipients(base, &first);
+        if self.nodrop && base.peers.poll_room_all(cx, &recipients, wait).is_pending() {
+            return Poll::Pending;
+        }
+        let Some(msg) = slot.take() else {
+            return Poll::Ready(Ok(()));
+        };
         for peer in recipients {
-            if self.nodrop {
-                let mut slot = Some(msg.clone());
-                poll_fn(|cx| base.peers.poll_send_to(cx, peer, &mut slot)).await;
-                continue;
-            }
             match base.peers.try_send_to(peer, msg.clone()) {
                 Ok(()) => {}
                 Err(SendToError::Full(_)) => {
@@ -194,7 +238,7 @@ impl Publisher {
                 Err(SendToError::Gone(_)) => self.forget(peer),
             }
         }
-        Ok(())
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -203,6 +247,7 @@ impl Publisher {
 pub struct Pub {
     base: Base,
     publisher: Publisher,
+    sink: Option<Message>,
 }
 
 socket_common!(Pub);
@@ -213,13 +258,8 @@ impl Pub {
         Pub {
             base: Base::new(ctx, TransportOptions::new(SocketType::Pub), None),
             publisher: Publisher::default(),
+            sink: None,
         }
-    }
-
-    /// Sends to every matching subscriber; never waits (a subscriber at its
-    /// HWM misses the message). Cancel-safe.
-    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
-        self.publisher.send(&mut self.base, msg.into()).await
     }
 
     /// `ZMQ_INVERT_MATCHING`: send to the subscribers that do *not* match.
@@ -234,6 +274,7 @@ impl Pub {
 pub struct Xpub {
     base: Base,
     publisher: Publisher,
+    sink: Option<Message>,
 }
 
 socket_common!(Xpub);
@@ -247,13 +288,8 @@ impl Xpub {
                 xpub: true,
                 ..Publisher::default()
             },
+            sink: None,
         }
-    }
-
-    /// Sends to every matching subscriber. Never waits unless `nodrop` is
-    /// set, in which case it waits for room at each recipient.
-    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
-        self.publisher.send(&mut self.base, msg.into()).await
     }
 
     /// `ZMQ_XPUB_VERBOSE`: report every subscription, not just new topics.
@@ -313,6 +349,9 @@ struct Subscriber {
     topics: HashMap<Bytes, u32>,
     /// SUB filters what it receives; XSUB passes everything.
     filter: bool,
+    /// Peers that got the whole list while the message being sent by
+    /// `poll_send_all` was pending: they must not get it a second time.
+    greeted: Vec<PeerId>,
 }
 
 impl Subscriber {
@@ -362,27 +401,45 @@ impl Subscriber {
         }
     }
 
-    /// Sends `msg` to every peer, waiting for room at each.
-    async fn send_all(&mut self, base: &mut Base, msg: Message) {
-        // Take in new peers first: they get the subscription list instead.
-        poll_fn(|cx| {
-            while let Poll::Ready(ev) = base.peers.poll_event(cx) {
-                match ev {
-                    Event::Attached(id) => self.on_attached(base, id),
-                    Event::Message(_, m) => {
-                        tracing::trace!(target: "oxmq", frames = m.len(), "dropped while sending")
-                    }
-                    _ => {}
-                }
-            }
-            drained()
-        })
-        .await;
-        let ids: Vec<PeerId> = base.peers.ids().collect();
-        for id in ids {
-            let mut slot = Some(msg.clone());
-            poll_fn(|cx| base.peers.poll_send_to(cx, id, &mut slot)).await;
+    /// Sends the message in `slot` to every peer once all have room. New
+    /// peers get the whole subscription list instead (which already holds
+    /// what is being sent), so nothing is counted twice.
+    fn poll_send_all(
+        &mut self,
+        base: &mut Base,
+        cx: &mut TaskContext<'_>,
+        slot: &mut Option<Message>,
+        wait: bool,
+    ) -> Poll<Result<(), SocketError>> {
+        for id in base.peers.poll_attached(cx) {
+            self.on_attached(base, id);
+            self.greeted.push(id);
         }
+        // Fix: the peers just greeted got the subscription list, which
+        // already reflects a (un)subscription being sent: sending it again
+        // made XPUB count a subscription twice (verbose XPUB saw two
+        // `\x01topic` for one subscribe, and one cancel no longer removed
+        // the topic). Other messages still go to them.
+        let covered = slot.as_ref().is_some_and(|m| as_subscription(m).is_some());
+        let greeted = &self.greeted;
+        let ids: Vec<PeerId> = base
+            .peers
+            .ids()
+            .filter(|id| !(covered && greeted.contains(id)))
+            .collect();
+        if base.peers.poll_room_all(cx, &ids, wait).is_pending() {
+            return Poll::Pending;
+        }
+        self.greeted.clear();
+        let Some(msg) = slot.take() else {
+            return Poll::Ready(Ok(()));
+        };
+        for id in ids {
+            if base.peers.try_send_to(id, msg.clone()).is_err() {
+                tracing::debug!(target: "oxmq", id, "upstream message not delivered");
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -420,19 +477,20 @@ impl Sub {
     pub async fn subscribe(&mut self, topic: impl Into<Bytes>) -> Result<(), SocketError> {
         let topic = topic.into();
         self.subscriber.add(&topic);
-        let msg = subscription_message(true, &topic);
-        self.subscriber.send_all(&mut self.base, msg).await;
-        Ok(())
+        let mut slot = Some(subscription_message(true, &topic));
+        let (subscriber, base) = (&mut self.subscriber, &mut self.base);
+        poll_fn(|cx| subscriber.poll_send_all(base, cx, &mut slot, true)).await
     }
 
     /// Cancels one subscription to `topic`.
     pub async fn unsubscribe(&mut self, topic: impl Into<Bytes>) -> Result<(), SocketError> {
         let topic = topic.into();
-        if self.subscriber.remove(&topic).is_some() {
-            let msg = subscription_message(false, &topic);
-            self.subscriber.send_all(&mut self.base, msg).await;
+        if self.subscriber.remove(&topic).is_none() {
+            return Ok(());
         }
-        Ok(())
+        let mut slot = Some(subscription_message(false, &topic));
+        let (subscriber, base) = (&mut self.subscriber, &mut self.base);
+        poll_fn(|cx| subscriber.poll_send_all(base, cx, &mut slot, true)).await
     }
 }
 
@@ -442,6 +500,9 @@ impl Sub {
 pub struct Xsub {
     base: Base,
     subscriber: Subscriber,
+    /// A message whose bookkeeping is done, being sent to every peer.
+    current: Option<Message>,
+    sink: Option<Message>,
 }
 
 socket_common!(Xsub);
@@ -452,24 +513,9 @@ impl Xsub {
         Xsub {
             base: Base::new(ctx, subscriber_options(SocketType::Xsub), None),
             subscriber: Subscriber::default(),
+            current: None,
+            sink: None,
         }
-    }
-
-    /// Sends a message upstream to every peer. `\x01topic` subscribes and
-    /// `\x00topic` cancels (forwarded only when the last subscription to
-    /// the topic goes); anything else is passed to all publishers.
-    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
-        let msg = msg.into();
-        check_message(&msg)?;
-        match as_subscription(&msg) {
-            Some((true, topic)) => self.subscriber.add(&topic),
-            Some((false, topic)) if self.subscriber.remove(&topic) != Some(true) => {
-                return Ok(());
-            }
-            _ => {}
-        }
-        self.subscriber.send_all(&mut self.base, msg).await;
-        Ok(())
     }
 }
 
@@ -480,10 +526,15 @@ impl Xsub {
 impl PollRecv for Xpub {
     fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
         self.publisher.poll_process(&mut self.base, cx);
-        match self.publisher.upstream.pop_front() {
-            Some(m) => Poll::Ready(m),
-            None => Poll::Pending,
+        let Some(m) = self.publisher.upstream.pop_front() else {
+            return Poll::Pending;
+        };
+        if self.publisher.manual && as_subscription(&m).is_some() {
+            if let Some(from) = self.publisher.pending_peers.pop_front() {
+                self.publisher.last_subscriber = from.filter(|p| self.base.peers.contains(*p));
+            }
         }
+        Poll::Ready(m)
     }
 }
 
@@ -506,3 +557,107 @@ impl PollRecv for Xsub {
 }
 
 impl_recv!(Xsub);
+
+impl PollSend for Pub {
+    fn poll_send_msg(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut Option<Message>,
+        wait: bool,
+    ) -> Poll<Result<(), SocketError>> {
+        self.publisher.poll_publish(&mut self.base, cx, slot, wait)
+    }
+
+    fn sink_slot(&mut self) -> &mut Option<Message> {
+        &mut self.sink
+    }
+}
+
+impl_send!(
+    Pub,
+    "Sends to every matching subscriber; never waits (a subscriber at its HWM \
+     misses the message)."
+);
+
+impl PollSend for Xpub {
+    fn poll_send_msg(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut Option<Message>,
+        wait: bool,
+    ) -> Poll<Result<(), SocketError>> {
+        self.publisher.poll_publish(&mut self.base, cx, slot, wait)
+    }
+
+    fn sink_slot(&mut self) -> &mut Option<Message> {
+        &mut self.sink
+    }
+}
+
+impl_send!(
+    Xpub,
+    "Sends to every matching subscriber. Never waits unless `nodrop` is set, \
+     in which case it waits until every recipient has room."
+);
+
+impl PollSend for Xsub {
+    fn poll_send_msg(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut Option<Message>,
+        wait: bool,
+    ) -> Poll<Result<(), SocketError>> {
+        // Finish the message already under way first.
+        if self.current.is_some() {
+            let (subscriber, base) = (&mut self.subscriber, &mut self.base);
+            if subscriber
+                .poll_send_all(base, cx, &mut self.current, true)
+                .is_pending()
+            {
+                return Poll::Pending;
+            }
+        }
+        let Some(msg) = slot.as_ref() else {
+            return Poll::Ready(Ok(()));
+        };
+        if !wait {
+            // All or nothing, without waiting: check room before the
+            // bookkeeping, so a refused message leaves no trace.
+            let ids: Vec<PeerId> = self.base.peers.ids().collect();
+            if self.base.peers.poll_room_all(cx, &ids, false).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        match as_subscription(msg) {
+            Some((true, topic)) => self.subscriber.add(&topic),
+            // Only the last cancellation of a topic goes upstream.
+            Some((false, topic)) if self.subscriber.remove(&topic) != Some(true) => {
+                slot.take();
+                return Poll::Ready(Ok(()));
+            }
+            _ => {}
+        }
+        self.current = slot.take();
+        let (subscriber, base) = (&mut self.subscriber, &mut self.base);
+        match subscriber.poll_send_all(base, cx, &mut self.current, true) {
+            // Pending: the message is ours now; it goes out on the next send.
+            Poll::Pending if !wait => Poll::Ready(Ok(())),
+            other => other,
+        }
+    }
+
+    fn sink_slot(&mut self) -> &mut Option<Message> {
+        &mut self.sink
+    }
+}
+
+impl_send!(
+    Xsub,
+    "Sends a message upstream to every peer. `\\x01topic` subscribes and \
+     `\\x00topic` cancels (forwarded only when the last subscription to the \
+     topic goes); anything else is passed to all publishers."
+);
+
+crate::split::impl_split!(Xpub);
+
+crate::split::impl_split!(Xsub);

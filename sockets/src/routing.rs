@@ -12,14 +12,13 @@
 //! starts at a random value.
 
 use std::collections::HashMap;
-use std::future::poll_fn;
 use std::task::{Context as TaskContext, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use oxmq_transports::{Context, MonitorStream, PeerId, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{check_message, socket_common, Base};
+use crate::base::{socket_common, Base};
 use crate::error::SocketError;
 use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 use crate::peers::{Event, SendToError};
@@ -58,16 +57,16 @@ impl PollSend for Dealer {
         cx: &mut TaskContext<'_>,
         slot: &mut Option<Message>,
         wait: bool,
-    ) -> Poll<()> {
+    ) -> Poll<Result<(), SocketError>> {
         if slot.is_none() {
-            return Poll::Ready(());
+            return Poll::Ready(Ok(()));
         }
         for id in self.base.peers.poll_attached(cx) {
             if self.probe {
                 let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
             }
         }
-        self.base.peers.poll_send_lb(cx, slot, wait).map(|_| ())
+        self.base.peers.poll_send_lb(cx, slot, wait).map(|_| Ok(()))
     }
 
     fn sink_slot(&mut self) -> &mut Option<Message> {
@@ -112,6 +111,7 @@ pub struct Router {
     next_connect_id: Option<Bytes>,
     /// A message taken off a pipe while sending, kept for the next recv.
     stash: Option<Message>,
+    sink: Option<Message>,
 }
 
 socket_common!(Router, custom_connect);
@@ -130,6 +130,7 @@ impl Router {
             connect_ids: HashMap::new(),
             next_connect_id: None,
             stash: None,
+            sink: None,
         }
     }
 
@@ -168,6 +169,15 @@ impl Router {
             .map(|e| e.to_string())
             .unwrap_or_else(|_| endpoint.to_string());
             self.connect_ids.insert(canonical, id);
+        }
+        // Fix: take in the new pipe now, so that PROBE_ROUTER's empty
+        // message (and a connect routing id) apply at once, as libzmq does
+        // when it attaches the pipe inside zmq_connect; until then nothing
+        // happened before the next send or recv.
+        if self.stash.is_none() {
+            if let Poll::Ready(m) = crate::io::once(|cx| Poll::Ready(self.poll_refresh(cx))) {
+                self.stash = m;
+            }
         }
         Ok(())
     }
@@ -226,6 +236,18 @@ impl Router {
                 if self.probe {
                     let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
                 }
+                // Fix: a pipe named with `set_connect_routing_id` is
+                // routable from the start, as in libzmq (which names it at
+                // attach); waiting for the handshake dropped what was sent
+                // right after `connect`.
+                let named = self
+                    .base
+                    .peers
+                    .endpoint(id)
+                    .is_some_and(|ep| self.connect_ids.contains_key(ep));
+                if named {
+                    self.identify(id, None);
+                }
                 None
             }
             Event::Connected(id, info) => {
@@ -259,54 +281,92 @@ impl Router {
         }
         None
     }
+}
 
-    /// Sends a message to the peer named by its first frame (received
-    /// messages are prefixed with the sender's routing id by `recv`). An unknown
-    /// routing id or a full pipe drops the message silently, unless
-    /// `mandatory` is set (error for unknown, wait for full).
-    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
-        let mut msg = msg.into();
-        check_message(&msg)?;
-        let Some(rid) = msg.pop_front() else {
-            return Err(SocketError::EmptyMessage);
-        };
-        if msg.is_empty() {
-            return Ok(());
-        }
-        // Learn about new peers first; a message met on the way is kept
-        // for recv (at most one, so the pipes still push back).
+impl PollSend for Router {
+    fn poll_send_msg(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+        slot: &mut Option<Message>,
+        wait: bool,
+    ) -> Poll<Result<(), SocketError>> {
+        // Learn about new peers first; a message met on the way is kept for
+        // recv (at most one, so the pipes still push back).
         if self.stash.is_none() {
-            self.stash = poll_fn(|cx| Poll::Ready(self.poll_refresh(cx))).await;
+            self.stash = self.poll_refresh(cx);
+        }
+        let Some(msg) = slot.as_ref() else {
+            return Poll::Ready(Ok(()));
+        };
+        let rid = msg[0].clone();
+        if msg.len() < 2 {
+            slot.take();
+            return Poll::Ready(Ok(()));
         }
         let Some(&peer) = self.by_id.get(&rid) else {
-            if self.mandatory {
-                return Err(SocketError::HostUnreachable(rid));
-            }
-            return Ok(());
+            slot.take();
+            return Poll::Ready(if self.mandatory {
+                Err(SocketError::HostUnreachable(rid))
+            } else {
+                Ok(())
+            });
         };
-        match self.base.peers.try_send_to(peer, msg) {
-            Ok(()) => Ok(()),
-            Err(SendToError::Full(m)) if self.mandatory => {
-                let mut slot = Some(m);
-                let peers = &mut self.base.peers;
-                if poll_fn(|cx| peers.poll_send_to(cx, peer, &mut slot)).await {
-                    Ok(())
-                } else {
-                    Err(SocketError::HostUnreachable(rid))
+        let Some(mut body) = slot.take() else {
+            return Poll::Ready(Ok(()));
+        };
+        body.pop_front();
+        match self.base.peers.try_send_to(peer, body) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(SendToError::Full(mut m)) if self.mandatory => {
+                // Put the routing id back: the message waits in the slot.
+                m.push_front(rid.clone());
+                *slot = Some(m);
+                if !wait {
+                    return Poll::Pending;
+                }
+                let mut body = slot.take().map(|mut m| {
+                    m.pop_front();
+                    m
+                });
+                match self.base.peers.poll_send_to(cx, peer, &mut body) {
+                    Poll::Ready(true) => Poll::Ready(Ok(())),
+                    Poll::Ready(false) => {
+                        self.unmap(peer);
+                        Poll::Ready(Err(SocketError::HostUnreachable(rid)))
+                    }
+                    Poll::Pending => {
+                        *slot = body.map(|mut m| {
+                            m.push_front(rid);
+                            m
+                        });
+                        Poll::Pending
+                    }
                 }
             }
-            Err(SendToError::Full(_)) => Ok(()),
+            Err(SendToError::Full(_)) => Poll::Ready(Ok(())),
             Err(SendToError::Gone(_)) => {
                 self.unmap(peer);
-                if self.mandatory {
+                Poll::Ready(if self.mandatory {
                     Err(SocketError::HostUnreachable(rid))
                 } else {
                     Ok(())
-                }
+                })
             }
         }
     }
+
+    fn sink_slot(&mut self) -> &mut Option<Message> {
+        &mut self.sink
+    }
 }
+
+impl_send!(
+    Router,
+    "Sends a message to the peer named by its first frame (received messages \
+     carry the sender's routing id there). An unknown routing id or a full \
+     pipe drops the message silently, unless `mandatory` is set (error for \
+     unknown, wait for full)."
+);
 
 impl PollRecv for Router {
     fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
@@ -321,3 +381,7 @@ impl PollRecv for Router {
 }
 
 impl_recv!(Router);
+
+crate::split::impl_split!(Dealer);
+
+crate::split::impl_split!(Router);
