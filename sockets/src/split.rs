@@ -142,31 +142,30 @@ impl<S: Duplex> SendHalf<S> {
         std::future::poll_fn(|cx| self.poll_send(cx, &mut slot)).await
     }
 
-    /// Puts the halves back together (`None` if they are not halves of the
-    /// same socket).
+    /// Puts the halves back together; hands them back if they are not the
+    /// two halves of the same socket.
     pub fn reunite(self, recv: RecvHalf<S>) -> Result<S, (SendHalf<S>, RecvHalf<S>)> {
         if !Arc::ptr_eq(&self.shared, &recv.shared) {
             return Err((self, recv));
         }
         drop(recv);
         let SendHalf { shared, waker } = self;
-        // The waker holds a reference too.
-        drop(waker);
         match Arc::try_unwrap(shared) {
             Ok(shared) => Ok(shared
                 .socket
                 .into_inner()
                 .unwrap_or_else(|p| p.into_inner())),
-            Err(_) => unreachable_halves(),
+            // Only the two halves hold the state, so this does not happen;
+            // if it did, the halves are rebuilt rather than lost.
+            Err(shared) => Err((
+                SendHalf {
+                    shared: shared.clone(),
+                    waker: waker.clone(),
+                },
+                RecvHalf { shared, waker },
+            )),
         }
     }
-}
-
-#[cold]
-fn unreachable_halves<T>() -> T {
-    // Both halves and the waker are gone; a waker clone kept by a pipe could
-    // still hold the shared state, which cannot be unwrapped then.
-    panic!("a socket half is still referenced by a pending waker")
 }
 
 impl<S: Duplex> RecvHalf<S> {
