@@ -485,14 +485,14 @@ fn plain_server_error_for_a_bad_password() {
     hs.handle_auth_reply(AuthReply::deny(400, "Invalid username or password"));
     let ours = transmit(&mut hs);
 
-    // Ours is the RFC 37 frame; libzmq's is the same bytes with its
-    // escape-sequence slip ("\x05E" -> 0x5E) and hence one octet shorter.
-    assert_eq!(hex(&ours), hex(RFC_ERROR_400));
+    // Ours is byte for byte what libzmq 4.3.5 sends, escape-sequence slip
+    // ("\x05E" -> 0x5E) included: libzmq's PLAIN client recognises only
+    // that spelling. The RFC 37 frame is still read as the same command.
+    assert_eq!(hex(&ours), hex(PLAIN_SERVER_ERROR_BAD_PASSWORD));
     assert_eq!(
-        hex(PLAIN_SERVER_ERROR_BAD_PASSWORD),
-        hex(b"\x04\x09\x5eRROR\x03400")
+        only_command(RFC_ERROR_400),
+        only_command(PLAIN_SERVER_ERROR_BAD_PASSWORD)
     );
-    assert_eq!(ours[4..], PLAIN_SERVER_ERROR_BAD_PASSWORD[3..]);
     // Both read as the same command.
     assert_eq!(
         only_command(&ours),

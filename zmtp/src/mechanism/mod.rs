@@ -277,7 +277,17 @@ pub(crate) fn error_in(body: &Bytes) -> Option<Error> {
 /// 200 lets the peer in; 300 closes silently (CurveZMQ RFC: a temporary
 /// failure gets no ERROR); 400 and 500 queue an ERROR whose reason is the
 /// status code, as libzmq does.
-pub(crate) fn auth_verdict(reply: &AuthReply, queue: &mut Vec<Bytes>) -> Result<(), Error> {
+///
+/// With `libzmq_plain_spelling`, the ERROR is written the way libzmq 4.3's
+/// PLAIN server writes it (`^RROR`, see
+/// [`LIBZMQ_PLAIN_QUIRK`](crate::command::error::LIBZMQ_PLAIN_QUIRK)):
+/// libzmq's PLAIN client only recognises that spelling, and reports a
+/// protocol error instead of the authentication failure otherwise.
+pub(crate) fn auth_verdict(
+    reply: &AuthReply,
+    queue: &mut Vec<Bytes>,
+    libzmq_plain_spelling: bool,
+) -> Result<(), Error> {
     if reply.is_allowed() {
         return Ok(());
     }
@@ -286,8 +296,16 @@ pub(crate) fn auth_verdict(reply: &AuthReply, queue: &mut Vec<Bytes>) -> Result<
         _ => 500,
     };
     if code != 300 {
-        let cmd = crate::command::Command::Error(ErrorCommand::new(code.to_string()));
-        queue.push(cmd.to_body());
+        let reason = code.to_string();
+        if libzmq_plain_spelling {
+            let mut body = crate::command::error::LIBZMQ_PLAIN_QUIRK.to_vec();
+            body.push(reason.len() as u8);
+            body.extend_from_slice(reason.as_bytes());
+            queue.push(Bytes::from(body));
+        } else {
+            let cmd = crate::command::Command::Error(ErrorCommand::new(reason));
+            queue.push(cmd.to_body());
+        }
     }
     Err(Error::Auth(AuthFailure {
         status_code: code,

@@ -134,7 +134,7 @@ impl Mechanism for NullMechanism {
         }
         self.auth = AuthState::Answered;
         let mut q = Vec::new();
-        if let Err(e) = auth_verdict(&reply, &mut q) {
+        if let Err(e) = auth_verdict(&reply, &mut q, false) {
             return Err(self.fail_with_queue(q, e));
         }
         self.auth_reply = Some(reply);

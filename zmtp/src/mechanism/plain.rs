@@ -13,7 +13,9 @@
 //! ```
 //!
 //! The server hands the credentials to the application's authenticator (ZAP)
-//! through an [`AuthRequest`]; the handshake waits for the answer.
+//! through an [`AuthRequest`]; the handshake waits for the answer. A refusal
+//! is sent the way libzmq 4.3 sends it (`^RROR`, byte for byte), because
+//! libzmq's PLAIN client recognises nothing else; both spellings are read.
 
 use std::collections::VecDeque;
 
@@ -294,7 +296,7 @@ impl Mechanism for PlainServer {
             return Err(ProtocolError::Mechanism("unexpected authentication reply").into());
         }
         let mut q = Vec::new();
-        if let Err(e) = auth_verdict(&reply, &mut q) {
+        if let Err(e) = auth_verdict(&reply, &mut q, true) {
             self.queue.extend(q);
             return Err(e);
         }
