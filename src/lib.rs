@@ -34,6 +34,116 @@
 //!   [`Sub`], [`Xpub`], [`Xsub`], [`Req`], [`Rep`], [`Dealer`], [`Router`],
 //!   [`Push`], [`Pull`], the run-time typed [`AnySocket`] and [`proxy`].
 
+//!
+//! # One example per pattern
+//!
+//! These run as doctests (over `inproc://`, so they need no network).
+//!
+//! **Pipeline** — PUSH round-robins, PULL fair-queues:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), oxmq::SocketError> {
+//! let ctx = oxmq::Context::new();
+//! let mut sink = oxmq::Pull::new(&ctx);
+//! sink.bind("inproc://pipeline").await?;
+//! let mut source = oxmq::Push::new(&ctx);
+//! source.connect("inproc://pipeline")?;
+//! source.send("task 1").await?;
+//! assert_eq!(&sink.recv().await?[0][..], b"task 1");
+//! # Ok(()) }
+//! ```
+//!
+//! **Publish-subscribe** — the publisher filters by prefix:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), oxmq::SocketError> {
+//! let ctx = oxmq::Context::new();
+//! let mut publisher = oxmq::Pub::new(&ctx);
+//! publisher.bind("inproc://weather").await?;
+//! let mut subscriber = oxmq::Sub::new(&ctx);
+//! subscriber.connect("inproc://weather")?;
+//! subscriber.subscribe("10001 ").await?;
+//! publisher.send("90210 hot").await?; // filtered out at the publisher
+//! publisher.send("10001 cold").await?;
+//! assert_eq!(&subscriber.recv().await?[0][..], b"10001 cold");
+//! # Ok(()) }
+//! ```
+//!
+//! **XPUB/XSUB** — subscriptions become messages (what a proxy forwards):
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), oxmq::SocketError> {
+//! let ctx = oxmq::Context::new();
+//! let mut xpub = oxmq::Xpub::new(&ctx);
+//! xpub.bind("inproc://x").await?;
+//! let mut xsub = oxmq::Xsub::new(&ctx);
+//! xsub.connect("inproc://x")?;
+//! xsub.send(&b"\x01news"[..]).await?; // subscribe to "news"
+//! assert_eq!(&xpub.recv().await?[0][..], b"\x01news");
+//! xpub.send("news flash").await?;
+//! assert_eq!(&xsub.recv().await?[0][..], b"news flash");
+//! # Ok(()) }
+//! ```
+//!
+//! **DEALER/ROUTER** — the ROUTER sees who sent what, and replies by id:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), oxmq::SocketError> {
+//! let ctx = oxmq::Context::new();
+//! let mut router = oxmq::Router::new(&ctx);
+//! router.bind("inproc://broker").await?;
+//! let mut dealer = oxmq::Dealer::new(&ctx);
+//! dealer.set_options(|o| o.routing_id = Some("worker-1".into()));
+//! dealer.connect("inproc://broker")?;
+//! dealer.send("ready").await?;
+//! let msg = router.recv().await?; // [routing id, body]
+//! assert_eq!(&msg[0][..], b"worker-1");
+//! router.send(oxmq::Message::from(["worker-1", "job"])).await?;
+//! assert_eq!(&dealer.recv().await?[0][..], b"job");
+//! # Ok(()) }
+//! ```
+//!
+//! **PAIR** — exclusive, both directions:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), oxmq::SocketError> {
+//! let ctx = oxmq::Context::new();
+//! let mut a = oxmq::Pair::new(&ctx);
+//! a.bind("inproc://pair").await?;
+//! let mut b = oxmq::Pair::new(&ctx);
+//! b.connect("inproc://pair")?;
+//! b.send("ping").await?;
+//! assert_eq!(&a.recv().await?[0][..], b"ping");
+//! a.send("pong").await?;
+//! assert_eq!(&b.recv().await?[0][..], b"pong");
+//! # Ok(()) }
+//! ```
+//!
+//! # Timeouts
+//!
+//! There are no `SNDTIMEO`/`RCVTIMEO` options: every `send`/`recv` is a
+//! future, so wrap it in `tokio::time::timeout` (or race it in
+//! `tokio::select!`). `recv` is cancel-safe (a message is only taken off its
+//! pipe when `recv` returns it); a `send` that is cancelled did not queue
+//! its message. `try_send`/`try_recv` are the `ZMQ_DONTWAIT` equivalents.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use std::time::Duration;
+//! let ctx = oxmq::Context::new();
+//! let mut pull = oxmq::Pull::new(&ctx);
+//! pull.bind("inproc://quiet").await.unwrap();
+//! let waited = tokio::time::timeout(Duration::from_millis(10), pull.recv()).await;
+//! assert!(waited.is_err(), "nothing was sent");
+//! # }
+//! ```
+
 pub use oxmq_sockets as sockets;
 pub use oxmq_transports as transports;
 pub use oxmq_zmtp as zmtp;
