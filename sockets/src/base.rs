@@ -117,3 +117,18 @@ pub(crate) fn drained() -> std::task::Poll<()> {
         std::task::Poll::Pending
     }
 }
+
+/// `ZMQ_CONFLATE` on the receive side: after a message is ready, takes every
+/// other one already queued and keeps only the newest.
+pub(crate) fn conflate(
+    cx: &mut std::task::Context<'_>,
+    mut poll: impl FnMut(&mut std::task::Context<'_>) -> std::task::Poll<oxmq_zmtp::Message>,
+) -> std::task::Poll<oxmq_zmtp::Message> {
+    let std::task::Poll::Ready(mut newest) = poll(cx) else {
+        return std::task::Poll::Pending;
+    };
+    while let std::task::Poll::Ready(m) = poll(cx) {
+        newest = m;
+    }
+    std::task::Poll::Ready(newest)
+}

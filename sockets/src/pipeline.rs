@@ -9,7 +9,7 @@ use std::task::{Context as TaskContext, Poll};
 use oxmq_transports::{Context, MonitorStream, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{poll_discard, poll_message, socket_common, Base};
+use crate::base::{conflate, poll_discard, poll_message, socket_common, Base};
 use crate::error::SocketError;
 use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 
@@ -66,6 +66,7 @@ impl_send!(
 #[derive(Debug)]
 pub struct Pull {
     base: Base,
+    conflate: bool,
 }
 
 socket_common!(Pull);
@@ -75,13 +76,24 @@ impl Pull {
     pub fn new(ctx: &Context) -> Self {
         Pull {
             base: Base::new(ctx, TransportOptions::new(SocketType::Pull), None),
+            conflate: false,
         }
+    }
+
+    /// `ZMQ_CONFLATE`: `recv` returns only the newest of the messages queued
+    /// (older ones are dropped). For single-part messages, as in libzmq.
+    pub fn set_conflate(&mut self, on: bool) {
+        self.conflate = on;
     }
 }
 
 impl PollRecv for Pull {
     fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
-        poll_message(&mut self.base.peers, cx).map(|(_, m)| m)
+        let peers = &mut self.base.peers;
+        if self.conflate {
+            return conflate(cx, |cx| poll_message(peers, cx).map(|(_, m)| m));
+        }
+        poll_message(peers, cx).map(|(_, m)| m)
     }
 }
 

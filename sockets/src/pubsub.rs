@@ -24,7 +24,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use oxmq_transports::{Context, MonitorStream, PeerId, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{drained, socket_common, Base};
+use crate::base::{conflate, drained, socket_common, Base};
 use crate::error::SocketError;
 use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 use crate::peers::{Event, SendToError};
@@ -448,6 +448,7 @@ impl Subscriber {
 pub struct Sub {
     base: Base,
     subscriber: Subscriber,
+    conflate: bool,
 }
 
 socket_common!(Sub);
@@ -469,7 +470,14 @@ impl Sub {
                 filter: true,
                 ..Subscriber::default()
             },
+            conflate: false,
         }
+    }
+
+    /// `ZMQ_CONFLATE`: `recv` returns only the newest matching message
+    /// queued (older ones are dropped): "last value" subscriptions.
+    pub fn set_conflate(&mut self, on: bool) {
+        self.conflate = on;
     }
 
     /// Subscribes to messages whose first frame starts with `topic` (`""`:
@@ -543,7 +551,11 @@ impl_recv!(Xpub);
 /// SUB receives the messages that match its subscriptions.
 impl PollRecv for Sub {
     fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
-        self.subscriber.poll_recv(&mut self.base, cx)
+        let (subscriber, base) = (&mut self.subscriber, &mut self.base);
+        if self.conflate {
+            return conflate(cx, |cx| subscriber.poll_recv(base, cx));
+        }
+        subscriber.poll_recv(base, cx)
     }
 }
 

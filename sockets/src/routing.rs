@@ -18,7 +18,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use oxmq_transports::{Context, MonitorStream, PeerId, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{socket_common, Base};
+use crate::base::{conflate, socket_common, Base};
 use crate::error::SocketError;
 use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 use crate::peers::{Event, SendToError};
@@ -29,6 +29,7 @@ use crate::reqrep::rand_u32;
 pub struct Dealer {
     base: Base,
     probe: bool,
+    conflate: bool,
     sink: Option<Message>,
 }
 
@@ -40,6 +41,7 @@ impl Dealer {
         Dealer {
             base: Base::new(ctx, TransportOptions::new(SocketType::Dealer), None),
             probe: false,
+            conflate: false,
             sink: None,
         }
     }
@@ -48,6 +50,24 @@ impl Dealer {
     /// ROUTER learns our routing id at once.
     pub fn set_probe_router(&mut self, on: bool) {
         self.probe = on;
+    }
+
+    /// `ZMQ_CONFLATE`: `recv` returns only the newest message queued.
+    pub fn set_conflate(&mut self, on: bool) {
+        self.conflate = on;
+    }
+
+    fn poll_recv_one(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
+        loop {
+            match self.base.peers.poll_event(cx) {
+                Poll::Ready(Event::Message(_, m)) => return Poll::Ready(m),
+                Poll::Ready(Event::Attached(id)) if self.probe => {
+                    let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
+                }
+                Poll::Ready(_) => {}
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 
@@ -81,16 +101,10 @@ impl_send!(
 
 impl PollRecv for Dealer {
     fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
-        loop {
-            match self.base.peers.poll_event(cx) {
-                Poll::Ready(Event::Message(_, m)) => return Poll::Ready(m),
-                Poll::Ready(Event::Attached(id)) if self.probe => {
-                    let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
-                }
-                Poll::Ready(_) => {}
-                Poll::Pending => return Poll::Pending,
-            }
+        if self.conflate {
+            return conflate(cx, |cx| self.poll_recv_one(cx));
         }
+        self.poll_recv_one(cx)
     }
 }
 

@@ -170,3 +170,24 @@ async fn try_send_try_recv_and_stream_sink() {
     assert_eq!(pull.recv().await.unwrap(), Message::from("c"));
     push.try_send("e").unwrap();
 }
+
+#[tokio::test]
+async fn conflate_keeps_only_the_newest() {
+    let ctx = Context::new();
+    let mut pull = Pull::new(&ctx);
+    pull.set_conflate(true);
+    pull.bind("inproc://conflate").await.unwrap();
+    let mut push = Push::new(&ctx);
+    push.connect("inproc://conflate").unwrap();
+    for i in 0..20u8 {
+        push.send(vec![i]).await.unwrap();
+    }
+    // All 20 are queued (inproc): only the last one is delivered.
+    assert_eq!(&pull.recv().await.unwrap()[0][..], &[19]);
+    assert!(matches!(
+        pull.try_recv(),
+        Err(oxmq_sockets::SocketError::WouldBlock)
+    ));
+    push.send(vec![42]).await.unwrap();
+    assert_eq!(&pull.recv().await.unwrap()[0][..], &[42]);
+}
