@@ -154,8 +154,11 @@ impl PipeSender {
         self.push(item).map_err(TrySendError::Closed)
     }
 
-    /// Sends an item, waiting for room.
+    /// Sends an item, waiting for room (markers never wait).
     pub async fn send(&self, item: PipeMsg) -> Result<(), SendError<PipeMsg>> {
+        if !matches!(item, PipeMsg::Message(_)) {
+            return self.push(item).map_err(SendError);
+        }
         match self.reserve().await {
             Ok(permit) => {
                 permit.send(item);

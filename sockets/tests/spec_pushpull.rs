@@ -1,0 +1,236 @@
+//! RFC 30 PUSH/PULL behaviour, after libzmq's `tests/test_spec_pushpull.cpp`,
+//! over inproc, ipc and tcp.
+
+#[macro_use]
+mod spec_support;
+
+use bytes::Bytes;
+use oxmq_sockets::{Pull, Push, TrySendError};
+use oxmq_transports::{Context, SocketEvent};
+use oxmq_zmtp::Message;
+use spec_support::{
+    immediately, stays_pending, wait_connections, wait_event, within, Transport, QUIET,
+};
+
+per_transport!(
+    push_round_robin_out,
+    pull_fair_queue_in,
+    push_block_on_send_no_peers,
+);
+per_transport!(
+    push_multipart_messages_stay_whole_across_reconnect,
+    inproc: [],
+    ipc: [],
+    tcp: []
+);
+per_transport!(
+    pull_discards_its_queue_on_disconnect,
+    inproc: [#[ignore = "oxmq bug: after `disconnect()`, messages already queued in the \
+        inbound pipe of that endpoint are still delivered (libzmq terminates the pipe \
+        without reading it: RFC 30 'SHALL destroy its queue'); needs transports to end a \
+        disconnected pipe without draining"]],
+    ipc: [#[ignore = "oxmq bug: see the inproc variant (same cause); timing-dependent here"]],
+    tcp: [#[ignore = "oxmq bug: see the inproc variant (same cause); timing-dependent here"]]
+);
+
+/// PUSH: SHALL route outgoing messages to connected peers using a
+/// round-robin strategy. (The PUSH connects to five bound PULLs so that
+/// all five pipes exist before the first send, instead of sleeping for
+/// the connections as libzmq's test does.)
+async fn push_round_robin_out(t: Transport) {
+    let ctx = Context::new();
+    let mut pulls = Vec::new();
+    let mut push = Push::new(&ctx);
+    for _ in 0..5 {
+        let pull = Pull::new(&ctx);
+        let ep = pull.bind(&t.endpoint()).await.unwrap();
+        push.connect(&ep).unwrap();
+        pulls.push(pull);
+    }
+    for _ in 0..5 {
+        within(push.send("ABC")).await;
+    }
+    for _ in 0..5 {
+        within(push.send("DEF")).await;
+    }
+    // Every PULL got one of each, in order.
+    for pull in &mut pulls {
+        assert_eq!(within(pull.recv()).await, Message::from("ABC"));
+        assert_eq!(within(pull.recv()).await, Message::from("DEF"));
+    }
+}
+
+/// PULL: SHALL receive incoming messages from its peers using a
+/// fair-queuing strategy: with two messages queued from each of five
+/// peers, one from each comes before any second one.
+async fn pull_fair_queue_in(t: Transport) {
+    // Over tcp and ipc the messages reach the PULL's pipes asynchronously
+    // and nothing tells when all ten are there; libzmq's test sleeps. We
+    // wait a moment too, and retry the whole scenario if a late arrival
+    // (not the fair queueing) made the order uneven.
+    for attempt in 1..=3 {
+        let ctx = Context::new();
+        let mut pull = Pull::new(&ctx);
+        let mut mon = pull.monitor();
+        let ep = pull.bind(&t.endpoint()).await.unwrap();
+        let mut pushers = Vec::new();
+        for _ in 0..5 {
+            let push = Push::new(&ctx);
+            push.connect(&ep).unwrap();
+            pushers.push(push);
+        }
+        wait_connections(&mut mon, 5).await;
+        // Warm-up from one peer, as libzmq does.
+        for _ in 0..2 {
+            within(pushers[0].send("A")).await;
+            assert_eq!(within(pull.recv()).await, Message::from("A"));
+        }
+        for (p, push) in pushers.iter_mut().enumerate() {
+            within(push.send(vec![b'a' + p as u8])).await;
+            within(push.send(vec![b'a' + 5 + p as u8])).await;
+        }
+        if t != Transport::Inproc {
+            tokio::time::sleep(QUIET).await;
+        }
+        let mut got = Vec::new();
+        for _ in 0..10 {
+            got.push(within(pull.recv()).await[0][0]);
+        }
+        let mut first: Vec<u8> = got[..5].to_vec();
+        first.sort_unstable();
+        if first == b"abcde" {
+            let mut second: Vec<u8> = got[5..].to_vec();
+            second.sort_unstable();
+            assert_eq!(second, b"fghij");
+            return;
+        }
+        assert!(
+            t != Transport::Inproc && attempt < 3,
+            "not fair-queued: {:?}",
+            String::from_utf8_lossy(&got)
+        );
+    }
+}
+
+/// PUSH: SHALL block on sending, or return a suitable error, when it has
+/// no available peers.
+async fn push_block_on_send_no_peers(t: Transport) {
+    let ctx = Context::new();
+    let mut push = Push::new(&ctx);
+    push.bind(&t.endpoint()).await.unwrap();
+    // ZMQ_DONTWAIT: EAGAIN.
+    assert!(matches!(
+        push.try_send(""),
+        Err(TrySendError::WouldBlock(_))
+    ));
+    // Blocking send with a 250 ms timeout: still nothing.
+    stays_pending(push.send(""), "send with no peer").await;
+}
+
+fn big(fill: u8) -> Bytes {
+    Bytes::from(vec![fill; 1024 * 1024])
+}
+
+/// PUSH and PULL: SHALL either receive or drop multipart messages
+/// atomically — also when the PULL disconnects with both HWMs reached and
+/// reconnects at once (libzmq's `test_push_multipart_atomic_drop`, with
+/// 1 MiB frames instead of 16 MiB). Whatever arrives after the reconnect
+/// is whole; the last message always arrives.
+async fn push_multipart_messages_stay_whole_across_reconnect(t: Transport) {
+    let ctx = Context::new();
+    let mut push = Push::new(&ctx);
+    push.set_options(|o| {
+        o.sndhwm = 1;
+        o.linger = Some(std::time::Duration::ZERO);
+    });
+    let mut push_mon = push.monitor();
+    let ep = push.bind(&t.endpoint()).await.unwrap();
+    let mut pull = Pull::new(&ctx);
+    pull.set_options(|o| {
+        o.rcvhwm = 1;
+        o.linger = Some(std::time::Duration::ZERO);
+    });
+    pull.connect(&ep).unwrap();
+
+    // Normal case.
+    let m0 = Message::from(vec![Bytes::from("0"), Bytes::from("0"), big(b'a')]);
+    within(push.send(m0.clone())).await;
+    assert_eq!(within(pull.recv()).await, m0);
+
+    // Fill the HWMs of sender and receiver, one message each.
+    within(push.send("1")).await;
+    within(push.send(Message::from(vec![
+        Bytes::from("2"),
+        Bytes::from("2"),
+        big(b'b'),
+    ])))
+    .await;
+
+    pull.disconnect(&ep).unwrap();
+    if t != Transport::Inproc {
+        wait_event(&mut push_mon, |e| {
+            matches!(e, SocketEvent::Disconnected { .. })
+        })
+        .await;
+    }
+    pull.connect(&ep).unwrap();
+    if t != Transport::Inproc {
+        wait_connections(&mut push_mon, 1).await;
+    }
+
+    let m3 = Message::from(vec![
+        Bytes::from("3"),
+        Bytes::from("3"),
+        big(b'c'),
+        Bytes::from("3b"),
+    ]);
+    let m5 = Message::from(vec![Bytes::from("5"), Bytes::from("5"), big(b'd')]);
+    within(push.send(m3.clone())).await;
+    within(push.send(m5.clone())).await;
+
+    // Messages "1" and "2" may still arrive in oxmq (see
+    // `pull_discards_its_queue_on_disconnect`); "3" may be lost with the
+    // old pipe, as in libzmq; "5" arrives; all are whole.
+    let m1 = Message::from("1");
+    let m2 = Message::from(vec![Bytes::from("2"), Bytes::from("2"), big(b'b')]);
+    loop {
+        let m = within(pull.recv()).await;
+        assert!(
+            [&m1, &m2, &m3, &m5].contains(&&m),
+            "a message arrived mangled: {} frames, first {:?}",
+            m.len(),
+            m.first()
+        );
+        if m == m5 {
+            break;
+        }
+    }
+}
+
+/// PUSH and PULL: when a peer disconnects, the socket SHALL destroy its
+/// queue and SHALL discard any messages it contains. (libzmq's own
+/// `test_destroy_queue_on_disconnect` is disabled upstream; its
+/// `test_push_multipart_atomic_drop` relies on the same rule: after the
+/// PULL disconnects, the first message it receives is one sent later.)
+async fn pull_discards_its_queue_on_disconnect(t: Transport) {
+    let ctx = Context::new();
+    let mut push = Push::new(&ctx);
+    let mut push_mon = push.monitor();
+    let ep = push.bind(&t.endpoint()).await.unwrap();
+    let mut pull = Pull::new(&ctx);
+    pull.connect(&ep).unwrap();
+    within(push.send("probe")).await;
+    assert_eq!(within(pull.recv()).await, Message::from("probe"));
+    within(push.send("old")).await;
+    pull.disconnect(&ep).unwrap();
+    if t != Transport::Inproc {
+        wait_event(&mut push_mon, |e| {
+            matches!(e, SocketEvent::Disconnected { .. })
+        })
+        .await;
+    }
+    pull.connect(&ep).unwrap();
+    within(push.send("new")).await;
+    assert_eq!(within(pull.recv()).await, Message::from("new"));
+    assert!(immediately(pull.recv()).is_none());
+}
