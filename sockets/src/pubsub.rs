@@ -11,6 +11,12 @@
 //! engine converts, so inside oxmq they are always the message form, which
 //! is also what XPUB receives and XSUB sends.
 //!
+//! Subscriptions follow libzmq rather than RFC 29's "counted" wording: a
+//! subscriber counts its own subscriptions and sends a CANCEL only when the
+//! last one to a topic goes, and a publisher keeps a *set* of topics per
+//! peer. (A publisher counting SUBSCRIBEs would keep a topic that a libzmq
+//! subscriber subscribed twice and cancelled once.)
+//!
 //! Subscribers send their subscriptions to every new peer, and a connecting
 //! subscriber's engine replays them after a reconnection. When a connecting
 //! pipe of a publisher reconnects, the old subscriptions of that pipe are
@@ -55,7 +61,7 @@ fn subscription_message(subscribe: bool, topic: &[u8]) -> Message {
 struct Publisher {
     trie: SubTrie,
     /// Each peer's subscriptions, to forget them when it goes.
-    topics: HashMap<PeerId, HashMap<Bytes, u32>>,
+    topics: HashMap<PeerId, HashSet<Bytes>>,
     xpub: bool,
     verbose: bool,
     verboser: bool,
@@ -77,40 +83,34 @@ struct Publisher {
 }
 
 impl Publisher {
+    /// Subscribes `peer` to `topic`. Like libzmq, a peer's subscriptions
+    /// are a set (the subscriber counts its own and sends one CANCEL when the
+    /// last goes). Returns whether the topic had no subscriber at all before.
     fn subscribe(&mut self, peer: PeerId, topic: Bytes) -> bool {
-        *self
-            .topics
-            .entry(peer)
-            .or_default()
-            .entry(topic.clone())
-            .or_default() += 1;
+        if !self.topics.entry(peer).or_default().insert(topic.clone()) {
+            return false;
+        }
         self.trie.add(&topic, peer)
     }
 
+    /// Cancels `peer`'s subscription to `topic`. Returns whether the topic
+    /// now has no subscriber at all.
     fn cancel(&mut self, peer: PeerId, topic: &Bytes) -> bool {
-        if let Some(map) = self.topics.get_mut(&peer) {
-            if let Some(n) = map.get_mut(topic) {
-                *n -= 1;
-                if *n == 0 {
-                    map.remove(topic);
-                }
-                return self.trie.remove(topic, peer).unwrap_or(false);
-            }
-        }
-        false
+        let removed = self
+            .topics
+            .get_mut(&peer)
+            .is_some_and(|set| set.remove(topic));
+        removed && self.trie.remove(topic, peer).unwrap_or(false)
     }
 
     /// Forgets all of `peer`'s subscriptions; reports topics left with no
     /// subscriber upstream (XPUB).
     fn forget(&mut self, peer: PeerId) {
-        let Some(map) = self.topics.remove(&peer) else {
+        let Some(set) = self.topics.remove(&peer) else {
             return;
         };
-        for (topic, n) in map {
-            let mut last = false;
-            for _ in 0..n {
-                last = self.trie.remove(&topic, peer).unwrap_or(false);
-            }
+        for topic in set {
+            let last = self.trie.remove(&topic, peer).unwrap_or(false);
             if self.xpub && last && !self.manual {
                 self.upstream.push_back(subscription_message(false, &topic));
             }
@@ -345,7 +345,8 @@ impl Xpub {
 #[derive(Debug, Default)]
 struct Subscriber {
     trie: SubTrie,
-    /// Our subscriptions, counted, to send to new peers.
+    /// Our subscriptions, counted: a CANCEL goes upstream only when the last
+    /// subscription to a topic goes (as libzmq's SUB/XSUB do).
     topics: HashMap<Bytes, u32>,
     /// SUB filters what it receives; XSUB passes everything.
     filter: bool,
@@ -372,16 +373,15 @@ impl Subscriber {
         Some(last)
     }
 
+    /// A new peer gets each subscribed topic once (publishers keep a set).
     fn on_attached(&self, base: &mut Base, id: PeerId) {
-        for (topic, &n) in &self.topics {
-            for _ in 0..n {
-                if base
-                    .peers
-                    .try_send_to(id, subscription_message(true, topic))
-                    .is_err()
-                {
-                    tracing::warn!(target: "oxmq", "subscription not sent: pipe full");
-                }
+        for topic in self.topics.keys() {
+            if base
+                .peers
+                .try_send_to(id, subscription_message(true, topic))
+                .is_err()
+            {
+                tracing::warn!(target: "oxmq", "subscription not sent: pipe full");
             }
         }
     }
@@ -493,7 +493,8 @@ impl Sub {
     /// Cancels one subscription to `topic`.
     pub async fn unsubscribe(&mut self, topic: impl Into<Bytes>) -> Result<(), SocketError> {
         let topic = topic.into();
-        if self.subscriber.remove(&topic).is_none() {
+        // Only the last unsubscription of a topic goes upstream.
+        if self.subscriber.remove(&topic) != Some(true) {
             return Ok(());
         }
         let mut slot = Some(subscription_message(false, &topic));

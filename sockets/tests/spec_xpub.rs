@@ -37,14 +37,9 @@ per_transport!(
 );
 per_transport!(
     manual_proxy_unsubscribes_on_disconnect,
-    inproc: [#[ignore = "oxmq differs from libzmq: XPUB counts SUBSCRIBEs per peer, so \
-        the publisher, which got SUBSCRIBE \"1\" twice from the proxy's XSUB, keeps the \
-        topic after the one CANCEL that XSUB sends (libzmq: a set per pipe; see \
-        `xpub_one_cancel_removes_a_peer_subscription`)"]],
-    ipc: [#[ignore = "oxmq differs from libzmq: XPUB counts SUBSCRIBEs per peer (see the \
-        inproc variant)"]],
-    tcp: [#[ignore = "oxmq differs from libzmq: XPUB counts SUBSCRIBEs per peer (see the \
-        inproc variant)"]]
+    inproc: [],
+    ipc: [],
+    tcp: []
 );
 per_transport!(
     welcome_msg_to_a_subscriber_that_subscribed_before_connecting,
@@ -59,26 +54,15 @@ per_transport!(
 );
 per_transport!(
     sub_cancels_only_its_last_subscription_to_a_topic,
-    inproc: [#[ignore = "oxmq differs from libzmq on the wire (sockets/src/pubsub.rs): SUB \
-        sends a CANCEL for every unsubscribe of a topic it still holds (libzmq's XSUB sends \
-        one only when its count for the topic drops to zero), and XPUB counts SUBSCRIBEs \
-        per peer (libzmq's mtrie keeps one entry per pipe, so one CANCEL removes it); \
-        against libzmq peers an oxmq SUB loses a topic it still holds, and an oxmq XPUB \
-        keeps a topic a libzmq SUB cancelled"]],
-    ipc: [#[ignore = "oxmq differs from libzmq on the wire: counted CANCELs (see the inproc \
-        variant)"]],
-    tcp: [#[ignore = "oxmq differs from libzmq on the wire: counted CANCELs (see the inproc \
-        variant)"]]
+    inproc: [],
+    ipc: [],
+    tcp: []
 );
 per_transport!(
     xpub_one_cancel_removes_a_peer_subscription,
-    inproc: [#[ignore = "oxmq differs from libzmq: XPUB counts SUBSCRIBEs per peer, so a \
-        peer that subscribed twice needs two CANCELs (libzmq: one; see \
-        `sub_cancels_only_its_last_subscription_to_a_topic`)"]],
-    ipc: [#[ignore = "oxmq differs from libzmq: XPUB counts SUBSCRIBEs per peer (see the \
-        inproc variant)"]],
-    tcp: [#[ignore = "oxmq differs from libzmq: XPUB counts SUBSCRIBEs per peer (see the \
-        inproc variant)"]]
+    inproc: [],
+    ipc: [],
+    tcp: []
 );
 
 fn sub_msg(subscribe: bool, topic: &[u8]) -> Message {

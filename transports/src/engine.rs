@@ -22,7 +22,7 @@
 //!   it stops reading, sends what is queued, within the linger time, then
 //!   shuts the stream down.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -110,33 +110,30 @@ pub(crate) struct EngineConfig {
     pub(crate) linger: Option<Duration>,
 }
 
-/// The subscriptions a SUB/XSUB connection has sent, counted (they are not
-/// idempotent), so that a reconnection can send them again first.
+/// The topics a SUB/XSUB connection is subscribed to, so that a
+/// reconnection can send them again first. A set, as libzmq's publishers
+/// keep: the subscriber sends one CANCEL when its last subscription to a
+/// topic goes.
 #[derive(Debug, Default)]
 pub(crate) struct SubscriptionLog {
-    topics: HashMap<Bytes, usize>,
+    topics: HashSet<Bytes>,
 }
 
 impl SubscriptionLog {
     fn apply(&mut self, cmd: &Command) {
         match cmd {
-            Command::Subscribe(t) => *self.topics.entry(t.clone()).or_default() += 1,
+            Command::Subscribe(t) => {
+                self.topics.insert(t.clone());
+            }
             Command::Cancel(t) => {
-                if let Some(n) = self.topics.get_mut(t) {
-                    *n -= 1;
-                    if *n == 0 {
-                        self.topics.remove(t);
-                    }
-                }
+                self.topics.remove(t);
             }
             _ => {}
         }
     }
 
     fn replay(&self) -> impl Iterator<Item = Command> + '_ {
-        self.topics
-            .iter()
-            .flat_map(|(t, &n)| std::iter::repeat_n(Command::Subscribe(t.clone()), n))
+        self.topics.iter().map(|t| Command::Subscribe(t.clone()))
     }
 }
 
