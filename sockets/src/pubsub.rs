@@ -571,43 +571,35 @@ impl PollRecv for Xsub {
 
 impl_recv!(Xsub);
 
-impl PollSend for Pub {
-    fn poll_send_msg(
-        &mut self,
-        cx: &mut TaskContext<'_>,
-        slot: &mut Option<Message>,
-        wait: bool,
-    ) -> Poll<Result<(), SocketError>> {
-        self.publisher.poll_publish(&mut self.base, cx, slot, wait)
-    }
+/// PUB and XPUB send through their `Publisher`.
+macro_rules! publisher_send {
+    ($ty:ident, $doc:literal) => {
+        impl PollSend for $ty {
+            fn poll_send_msg(
+                &mut self,
+                cx: &mut TaskContext<'_>,
+                slot: &mut Option<Message>,
+                wait: bool,
+            ) -> Poll<Result<(), SocketError>> {
+                self.publisher.poll_publish(&mut self.base, cx, slot, wait)
+            }
 
-    fn sink_slot(&mut self) -> &mut Option<Message> {
-        &mut self.sink
-    }
+            fn sink_slot(&mut self) -> &mut Option<Message> {
+                &mut self.sink
+            }
+        }
+
+        impl_send!($ty, $doc);
+    };
 }
 
-impl_send!(
+publisher_send!(
     Pub,
     "Sends to every matching subscriber; never waits (a subscriber at its HWM \
      misses the message)."
 );
 
-impl PollSend for Xpub {
-    fn poll_send_msg(
-        &mut self,
-        cx: &mut TaskContext<'_>,
-        slot: &mut Option<Message>,
-        wait: bool,
-    ) -> Poll<Result<(), SocketError>> {
-        self.publisher.poll_publish(&mut self.base, cx, slot, wait)
-    }
-
-    fn sink_slot(&mut self) -> &mut Option<Message> {
-        &mut self.sink
-    }
-}
-
-impl_send!(
+publisher_send!(
     Xpub,
     "Sends to every matching subscriber. Never waits unless `nodrop` is set, \
      in which case it waits until every recipient has room."
