@@ -95,6 +95,7 @@ pub fn pipe(hwm: usize) -> (PipeSender, PipeReceiver) {
             rx,
             sem,
             ended: false,
+            scratch: Vec::new(),
         },
     )
 }
@@ -265,6 +266,8 @@ pub struct PipeReceiver {
     rx: mpsc::UnboundedReceiver<Item>,
     sem: Arc<Semaphore>,
     ended: bool,
+    /// Reused by `poll_recv_many`, so a batch costs no allocation.
+    scratch: Vec<Item>,
 }
 
 impl PipeReceiver {
@@ -329,36 +332,36 @@ impl PipeReceiver {
         if self.ended {
             return Poll::Ready(0);
         }
-        let mut items = Vec::with_capacity(limit.min(64));
-        let n = ready!(self.rx.poll_recv_many(cx, &mut items, limit));
+        let mut items = std::mem::take(&mut self.scratch);
+        let Poll::Ready(n) = self.rx.poll_recv_many(cx, &mut items, limit) else {
+            self.scratch = items;
+            return Poll::Pending;
+        };
         if n == 0 {
+            self.scratch = items;
             self.end();
             return Poll::Ready(0);
         }
-        let mut taken = 0;
         let mut messages = 0;
-        for item in items {
+        let before = buf.len();
+        for item in items.drain(..) {
             match item {
                 Item::Pipe(m) => {
                     if let PipeMsg::Message(_) = m {
                         messages += 1;
                     }
                     buf.push(m);
-                    taken += 1;
                 }
+                // Nothing follows the end of the pipe.
                 Item::Close => {
-                    self.ended = true;
-                    self.rx.close();
-                    self.sem.close();
+                    self.end();
                     break;
                 }
             }
         }
+        self.scratch = items;
         self.sem.add_permits(messages);
-        if taken == 0 {
-            return Poll::Ready(0);
-        }
-        Poll::Ready(taken)
+        Poll::Ready(buf.len() - before)
     }
 
     /// Stops new messages (senders see the pipe closed); what is queued can
