@@ -114,12 +114,9 @@ impl ZmtpCodec {
         src.advance(header.header_len);
         let body = src.split_to(size).freeze();
         if let Some(cipher) = self.cipher.as_mut() {
-            if !header.is_command() {
-                return Err(ProtocolError::Mechanism(
-                    "clear-text frame on an encrypted connection",
-                )
-                .into());
-            }
+            // Every frame goes to the cipher, whatever its flags: libzmq 4.3
+            // carries CURVE's MESSAGE commands in frames without the COMMAND
+            // flag, and the cipher refuses anything that is not its own.
             let (flags, plain) = cipher.decrypt(body)?;
             self.check_size(plain.len() as u64, 0)?;
             return Ok(Some((flags, plain)));

@@ -15,8 +15,12 @@
 //! - [`greeting`]: the 64-octet greeting and version detection (3.1, 3.0;
 //!   1.0 and 2.0 peers are refused).
 //! - [`socket_type`]: socket types and which may talk to which.
-//! - [`mechanism`]: the [`Mechanism`] trait, NULL and
-//!   PLAIN, the authentication hook and the per-frame cipher hook (CURVE).
+//! - [`mechanism`]: the [`Mechanism`] trait, NULL, PLAIN and CURVE
+//!   ([`mechanism::curve`]: CurveZMQ with its keys, [`CurveKeyPair`]), the
+//!   authentication hook and the per-frame cipher hook through which CURVE
+//!   encrypts every frame after the handshake.
+//! - [`z85`]: the Z85 text encoding of binary data (RFC 32), in which CURVE
+//!   keys are usually written.
 //! - [`handshake`]: the sans-IO [`Handshake`] state machine.
 //! - [`codec`]: [`ZmtpCodec`], a tokio-util `Decoder`/`Encoder` for traffic.
 //! - [`error`]: the crate's error types.
@@ -55,12 +59,14 @@ pub mod mechanism;
 pub mod message;
 pub mod metadata;
 pub mod socket_type;
+pub mod z85;
 
 pub use codec::{Inbound, ZmtpCodec};
 pub use command::Command;
 pub use error::{AuthFailure, Error, ProtocolError};
 pub use greeting::Version;
 pub use handshake::{Established, Handshake, HandshakeConfig, HandshakeEvent, PeerInfo};
+pub use mechanism::curve::{CurveKeyPair, CurvePublicKey, CurveSecretKey};
 pub use mechanism::{AuthReply, AuthRequest, Mechanism, MechanismName};
 pub use message::Message;
 pub use metadata::Metadata;
@@ -90,6 +96,21 @@ pub enum MechanismConfig {
     },
     /// PLAIN server: credentials are checked by the authenticator.
     PlainServer,
+    /// CURVE client (RFC 25/26): encrypts the connection to a server whose
+    /// permanent public key it knows, and authenticates with its own pair.
+    CurveClient {
+        /// The server's permanent public key.
+        server_key: CurvePublicKey,
+        /// Our permanent key pair (its public key is what the server's
+        /// authenticator sees).
+        keypair: CurveKeyPair,
+    },
+    /// CURVE server: the authenticator is asked about each client's
+    /// permanent public key.
+    CurveServer {
+        /// Our permanent key pair; clients must know its public key.
+        keypair: CurveKeyPair,
+    },
 }
 
 impl MechanismConfig {
@@ -99,6 +120,9 @@ impl MechanismConfig {
             MechanismConfig::Null | MechanismConfig::NullAuthenticated => MechanismName::NULL,
             MechanismConfig::PlainClient { .. } | MechanismConfig::PlainServer => {
                 MechanismName::PLAIN
+            }
+            MechanismConfig::CurveClient { .. } | MechanismConfig::CurveServer { .. } => {
+                MechanismName::CURVE
             }
         }
     }
@@ -121,6 +145,17 @@ impl MechanismConfig {
                 mechanism::plain::PlainClient::new(local, username.clone(), password.clone()),
             ),
             MechanismConfig::PlainServer => Box::new(mechanism::plain::PlainServer::new(local)),
+            MechanismConfig::CurveClient {
+                server_key,
+                keypair,
+            } => Box::new(mechanism::curve::CurveClient::new(
+                local,
+                *server_key,
+                keypair.clone(),
+            )),
+            MechanismConfig::CurveServer { keypair } => {
+                Box::new(mechanism::curve::CurveServer::new(local, keypair.clone()))
+            }
         }
     }
 }

@@ -9,8 +9,10 @@
 //! encrypts each frame as a MESSAGE command; NULL and PLAIN leave frames as
 //! they are).
 //!
-//! Implemented here: [`null`] (RFC 37) and [`plain`] (RFC 24).
+//! Implemented here: [`null`] (RFC 37), [`plain`] (RFC 24) and [`curve`]
+//! (RFC 25/26, with its keys).
 
+pub mod curve;
 pub mod null;
 pub mod plain;
 
@@ -148,14 +150,19 @@ pub struct MechanismOutcome {
 ///
 /// CURVE turns each frame into a MESSAGE command carrying an encrypted box;
 /// the codec calls these methods for every frame when a cipher is present.
+/// The outer frame's flags are the cipher's business: libzmq 4.3 sends
+/// CURVE's MESSAGE in a frame with neither MORE nor COMMAND set (and would
+/// misread one with COMMAND set), so the codec hands every incoming frame
+/// body to [`decrypt`](FrameCipher::decrypt), whatever its flags.
 pub trait FrameCipher: Send + fmt::Debug {
-    /// Wraps one outgoing frame (`flags` holds MORE and/or COMMAND) and
-    /// appends the wire bytes (a whole frame, header included) to `dst`.
+    /// Wraps one outgoing frame (`flags` holds the ZMTP flags MORE and/or
+    /// COMMAND) and appends the wire bytes (a whole frame, header included)
+    /// to `dst`.
     fn encrypt(&mut self, flags: u8, body: &[u8], dst: &mut BytesMut) -> Result<(), ProtocolError>;
 
-    /// Unwraps the body of one incoming command frame into the inner flags
+    /// Unwraps the body of one incoming frame into the inner ZMTP flags
     /// (MORE and/or COMMAND) and plaintext body.
-    fn decrypt(&mut self, command_body: Bytes) -> Result<(u8, Bytes), ProtocolError>;
+    fn decrypt(&mut self, frame_body: Bytes) -> Result<(u8, Bytes), ProtocolError>;
 }
 
 /// Facts every mechanism needs about the local socket.
