@@ -118,17 +118,41 @@ pub(crate) fn drained() -> std::task::Poll<()> {
     }
 }
 
-/// `ZMQ_CONFLATE` on the receive side: after a message is ready, takes every
-/// other one already queued and keeps only the newest.
-pub(crate) fn conflate(
-    cx: &mut std::task::Context<'_>,
-    mut poll: impl FnMut(&mut std::task::Context<'_>) -> std::task::Poll<oxmq_zmtp::Message>,
-) -> std::task::Poll<oxmq_zmtp::Message> {
-    let std::task::Poll::Ready(mut newest) = poll(cx) else {
-        return std::task::Poll::Pending;
-    };
-    while let std::task::Poll::Ready(m) = poll(cx) {
-        newest = m;
+/// `PROBE_ROUTER`'s probe: one empty frame.
+pub(crate) fn probe_message() -> oxmq_zmtp::Message {
+    oxmq_zmtp::Message::from(bytes::Bytes::new())
+}
+
+/// A primer that queues the probe first in every new pipe while `on` is
+/// set: the probe leaves as soon as the peer exists, as libzmq sends it
+/// when it attaches the pipe (not at the socket's next `send`/`recv`).
+pub(crate) fn probe_primer(
+    on: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> oxmq_transports::options::Primer {
+    std::sync::Arc::new(move || {
+        if on.load(std::sync::atomic::Ordering::Relaxed) {
+            vec![probe_message()]
+        } else {
+            Vec::new()
+        }
+    })
+}
+
+/// Sends the probe to a new peer when `on`, unless the transport already
+/// queued it (`primed`).
+pub(crate) fn greet_with_probe(
+    peers: &mut crate::peers::Peers,
+    id: oxmq_transports::PeerId,
+    primed: &[oxmq_zmtp::Message],
+    on: bool,
+) {
+    let probe = probe_message();
+    if on && !primed.contains(&probe) {
+        let _ = peers.try_send_to(id, probe);
     }
-    std::task::Poll::Ready(newest)
+}
+
+/// Sets `ZMQ_CONFLATE` for the endpoints bound or connected afterwards.
+pub(crate) fn set_conflate(base: &Base, on: bool) {
+    base.transport.update_options(|o| o.conflate = on);
 }

@@ -8,7 +8,20 @@
 //!
 //! - `peers` (private): the peer table — fair-queued inbound pipes
 //!   (`futures::stream::SelectAll`), round-robin outbound pipes with
-//!   HWM backpressure through `PollSender`.
+//!   HWM backpressure through pipe reservations.
+//!
+//! # Acting without being polled
+//!
+//! The socket types run only when their owner polls them (`send`, `recv`,
+//! …): new peers reach them through an intake channel read at that point.
+//! What libzmq writes into a pipe as soon as it attaches it — a DEALER's or
+//! ROUTER's `PROBE_ROUTER` probe, a SUB's or XSUB's subscriptions, an
+//! XPUB's welcome message — is therefore handed to the transport as a
+//! *primer* (`TransportOptions::primer`): the transport queues those
+//! messages first in every pipe it makes, at `connect`, on each accepted
+//! connection and for each inproc peer, and tells the socket what it
+//! queued (`Peer::primed`), so that the socket, when it takes the peer in,
+//! sends only what changed since and nothing twice.
 //! - `base` (private): what every type shares (endpoints, monitor, options).
 //! - `io` (private): `send`/`recv`/`try_send`/`try_recv` and the `Stream`
 //!   and `Sink` implementations, generated from one poll function per type.

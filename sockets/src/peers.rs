@@ -10,7 +10,8 @@
 //! on any of them (or for a new peer), through pipe reservations.
 //!
 //! The patterns see the life of each peer as [`Event`]s, in order with its
-//! messages: `Attached` (the socket got a pipe), `Connected` (a handshake
+//! messages: `Attached` (the socket got a pipe, with what the transport
+//! already queued in it from the socket's primer), `Connected` (a handshake
 //! completed on it; again after each reconnection of a connecting pipe),
 //! `Message`, and `Gone`.
 
@@ -28,8 +29,9 @@ use tokio::sync::mpsc::error::TrySendError;
 /// Something that happened to a peer.
 #[derive(Debug)]
 pub(crate) enum Event {
-    /// A new pipe.
-    Attached(PeerId),
+    /// A new pipe, and the messages the transport already queued in it
+    /// from the socket's primer ([`Peer::primed`]).
+    Attached(PeerId, Vec<Message>),
     /// A handshake completed on the pipe (facts about the remote socket).
     Connected(PeerId, Arc<ConnectionInfo>),
     /// A message from the peer.
@@ -155,7 +157,8 @@ impl Peers {
             ended: false,
             properties: None,
         });
-        self.backlog.push_back(Event::Attached(peer.id));
+        self.backlog
+            .push_back(Event::Attached(peer.id, peer.primed));
     }
 
     /// Forgets a peer's outbound pipe (its inbound one ends by itself).
@@ -187,14 +190,15 @@ impl Peers {
         }
     }
 
-    /// Takes in new peers and returns their ids, consuming their
-    /// `Attached` events (for send paths that must greet new peers).
-    pub(crate) fn poll_attached(&mut self, cx: &mut Context<'_>) -> Vec<PeerId> {
+    /// Takes in new peers and returns their ids and primed messages,
+    /// consuming their `Attached` events (for send paths that must greet
+    /// new peers).
+    pub(crate) fn poll_attached(&mut self, cx: &mut Context<'_>) -> Vec<(PeerId, Vec<Message>)> {
         self.poll_intake(cx);
         self.backlog
             .drain(..)
             .filter_map(|ev| match ev {
-                Event::Attached(id) => Some(id),
+                Event::Attached(id, primed) => Some((id, primed)),
                 _ => None,
             })
             .collect()
@@ -250,12 +254,14 @@ impl Peers {
         let Some(&idx) = self.index.get(&id) else {
             return Err(SendToError::Gone(msg));
         };
-        match self.out[idx].tx.try_send(PipeMsg::Message(msg)) {
+        // `send_reserved`: room already granted to this socket (by a
+        // blocking send that was cancelled) is used too.
+        match self.out[idx].tx.send_reserved(msg) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(item)) => Err(SendToError::Full(unwrap(item))),
-            Err(TrySendError::Closed(item)) => {
+            Err(TrySendError::Full(m)) => Err(SendToError::Full(m)),
+            Err(TrySendError::Closed(m)) => {
                 self.remove(id);
-                Err(SendToError::Gone(unwrap(item)))
+                Err(SendToError::Gone(m))
             }
         }
     }
@@ -354,14 +360,14 @@ impl Peers {
             for i in 0..n {
                 let idx = (self.next + i) % n;
                 let Some(msg) = slot.take() else { break };
-                match self.out[idx].tx.try_send(PipeMsg::Message(msg)) {
+                match self.out[idx].tx.send_reserved(msg) {
                     Ok(()) => {
                         self.next = (idx + 1) % n;
                         return Poll::Ready(self.out[idx].id);
                     }
-                    Err(TrySendError::Full(item)) => *slot = Some(unwrap(item)),
-                    Err(TrySendError::Closed(item)) => {
-                        *slot = Some(unwrap(item));
+                    Err(TrySendError::Full(m)) => *slot = Some(m),
+                    Err(TrySendError::Closed(m)) => {
+                        *slot = Some(m);
                         dead.push(self.out[idx].id);
                     }
                 }
@@ -406,13 +412,5 @@ impl Peers {
                 self.remove(id);
             }
         }
-    }
-}
-
-/// The message inside a pipe item we built ourselves from a message.
-fn unwrap(item: PipeMsg) -> Message {
-    match item {
-        PipeMsg::Message(m) => m,
-        PipeMsg::Connected(_) => Message::new(),
     }
 }

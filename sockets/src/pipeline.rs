@@ -3,13 +3,17 @@
 //! PUSH round-robins messages over its peers, skipping peers whose pipe is
 //! full, and waits when all are full or none is connected yet (it never
 //! drops). PULL fair-queues messages from its peers.
+//!
+//! `ZMQ_CONFLATE` (either type) makes the pipes of later endpoints keep
+//! only the newest message, with no HWM: a conflating PULL never pushes
+//! back on its senders, a conflating PUSH never waits once it has a peer.
 
 use std::task::{Context as TaskContext, Poll};
 
 use oxmq_transports::{Context, MonitorStream, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{conflate, poll_discard, poll_message, socket_common, Base};
+use crate::base::{poll_discard, poll_message, set_conflate, socket_common, Base};
 use crate::error::SocketError;
 use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 
@@ -34,6 +38,13 @@ impl Push {
     /// Number of peers (connected or, for connect endpoints, pending).
     pub fn peer_count(&self) -> usize {
         self.base.peers.len()
+    }
+
+    /// `ZMQ_CONFLATE`: each peer's pipe, for endpoints bound or connected
+    /// afterwards, keeps only the newest message not sent yet, and SNDHWM
+    /// no longer applies: `send` never waits once a peer exists.
+    pub fn set_conflate(&mut self, on: bool) {
+        set_conflate(&self.base, on);
     }
 }
 
@@ -66,7 +77,6 @@ impl_send!(
 #[derive(Debug)]
 pub struct Pull {
     base: Base,
-    conflate: bool,
 }
 
 socket_common!(Pull);
@@ -76,24 +86,23 @@ impl Pull {
     pub fn new(ctx: &Context) -> Self {
         Pull {
             base: Base::new(ctx, TransportOptions::new(SocketType::Pull), None),
-            conflate: false,
         }
     }
 
-    /// `ZMQ_CONFLATE`: `recv` returns only the newest of the messages queued
-    /// (older ones are dropped). For single-part messages, as in libzmq.
+    /// `ZMQ_CONFLATE`: each peer's pipe, for endpoints bound or connected
+    /// afterwards, keeps only the newest message (older ones are dropped)
+    /// and RCVHWM no longer applies, so a sender is never held back by
+    /// this socket. As in libzmq, that is per peer: with several peers,
+    /// `recv` gets the newest message of each. (libzmq keeps only one part
+    /// of a multipart message; oxmq keeps whole messages.)
     pub fn set_conflate(&mut self, on: bool) {
-        self.conflate = on;
+        set_conflate(&self.base, on);
     }
 }
 
 impl PollRecv for Pull {
     fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
-        let peers = &mut self.base.peers;
-        if self.conflate {
-            return conflate(cx, |cx| poll_message(peers, cx).map(|(_, m)| m));
-        }
-        poll_message(peers, cx).map(|(_, m)| m)
+        poll_message(&mut self.base.peers, cx).map(|(_, m)| m)
     }
 }
 

@@ -21,16 +21,27 @@
 //! subscriber's engine replays them after a reconnection. When a connecting
 //! pipe of a publisher reconnects, the old subscriptions of that pipe are
 //! forgotten (the new peer sends its own).
+//!
+//! A new peer's subscriptions are queued by the transport itself when it
+//! makes the pipe (the subscriber's primer, see `TransportOptions::primer`,
+//! reads the current topics from a set shared with the socket), so they
+//! leave as soon as the connection is up, as libzmq writes them when it
+//! attaches the pipe — not at the socket's next `recv` or `subscribe`.
+//! When the socket then takes the peer in, it sends only what changed
+//! since (a subscription made, or cancelled, in between), so nothing is
+//! sent twice.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::future::poll_fn;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context as TaskContext, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
+use oxmq_transports::options::Primer;
 use oxmq_transports::{Context, MonitorStream, PeerId, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{conflate, drained, socket_common, Base};
+use crate::base::{drained, set_conflate, socket_common, Base};
 use crate::error::SocketError;
 use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 use crate::peers::{Event, SendToError};
@@ -68,7 +79,9 @@ struct Publisher {
     manual: bool,
     nodrop: bool,
     invert: bool,
-    welcome: Option<Message>,
+    /// `ZMQ_XPUB_WELCOME_MSG`, shared with the primer that queues it in
+    /// every new pipe.
+    welcome: Arc<Mutex<Option<Message>>>,
     /// What XPUB's `recv` returns, in order.
     upstream: VecDeque<Message>,
     /// The peer whose subscription XPUB (manual) received last.
@@ -157,9 +170,12 @@ impl Publisher {
     fn poll_process(&mut self, base: &mut Base, cx: &mut TaskContext<'_>) {
         while let Poll::Ready(ev) = base.peers.poll_event(cx) {
             match ev {
-                Event::Attached(id) => {
+                Event::Attached(id, primed) => {
                     self.topics.entry(id).or_default();
-                    if let Some(welcome) = self.welcome.clone() {
+                    // The transport queued the welcome message when it
+                    // made the pipe, unless the primer was replaced.
+                    let welcome = lock(&self.welcome).clone();
+                    if let Some(welcome) = welcome.filter(|_| primed.is_empty()) {
                         let _ = base.peers.try_send_to(id, welcome);
                     }
                 }
@@ -266,6 +282,15 @@ impl Pub {
     pub fn set_invert_matching(&mut self, on: bool) {
         self.publisher.invert = on;
     }
+
+    /// `ZMQ_CONFLATE`: each subscriber's pipe, for endpoints bound or
+    /// connected afterwards, keeps only the newest message not sent yet
+    /// (SNDHWM no longer applies, so a slow subscriber gets the latest
+    /// value instead of missing new ones). Subscriptions coming in are
+    /// never conflated.
+    pub fn set_conflate(&mut self, on: bool) {
+        set_conflate(&self.base, on);
+    }
 }
 
 /// An XPUB socket: a PUB that also receives subscriptions (and messages
@@ -282,12 +307,17 @@ socket_common!(Xpub);
 impl Xpub {
     /// An XPUB socket with libzmq's default options.
     pub fn new(ctx: &Context) -> Self {
+        let publisher = Publisher {
+            xpub: true,
+            ..Publisher::default()
+        };
+        let welcome = publisher.welcome.clone();
+        let mut options = TransportOptions::new(SocketType::Xpub);
+        let primer: Primer = Arc::new(move || lock(&welcome).iter().cloned().collect());
+        options.primer = Some(primer);
         Xpub {
-            base: Base::new(ctx, TransportOptions::new(SocketType::Xpub), None),
-            publisher: Publisher {
-                xpub: true,
-                ..Publisher::default()
-            },
+            base: Base::new(ctx, options, None),
+            publisher,
             sink: None,
         }
     }
@@ -315,9 +345,11 @@ impl Xpub {
         self.publisher.nodrop = on;
     }
 
-    /// `ZMQ_XPUB_WELCOME_MSG`: a message sent to every new subscriber.
+    /// `ZMQ_XPUB_WELCOME_MSG`: a message sent to every new subscriber,
+    /// first in its pipe (queued by the transport as soon as the pipe
+    /// exists, like the subscriptions of a SUB).
     pub fn set_welcome_msg(&mut self, msg: Option<Message>) {
-        self.publisher.welcome = msg;
+        *lock(&self.publisher.welcome) = msg;
     }
 
     /// `ZMQ_INVERT_MATCHING`.
@@ -341,13 +373,20 @@ impl Xpub {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded sections are single map operations: a poisoned lock
+    // still guards consistent data.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The subscribing side shared by SUB and XSUB.
 #[derive(Debug, Default)]
 struct Subscriber {
     trie: SubTrie,
     /// Our subscriptions, counted: a CANCEL goes upstream only when the last
-    /// subscription to a topic goes (as libzmq's SUB/XSUB do).
-    topics: HashMap<Bytes, u32>,
+    /// subscription to a topic goes (as libzmq's SUB/XSUB do). Shared with
+    /// the primer, which queues them in every new pipe.
+    topics: Arc<Mutex<HashMap<Bytes, u32>>>,
     /// SUB filters what it receives; XSUB passes everything.
     filter: bool,
     /// Peers that got the whole list while the message being sent by
@@ -356,31 +395,68 @@ struct Subscriber {
 }
 
 impl Subscriber {
+    /// Transport options for a subscriber of type `t` whose primer sends
+    /// this subscriber's topics to every new peer.
+    fn options(&self, t: SocketType) -> TransportOptions {
+        let mut o = TransportOptions::new(t);
+        // libzmq: SUB/XSUB do not wait for pending subscriptions on close.
+        o.linger = Some(std::time::Duration::ZERO);
+        let topics = self.topics.clone();
+        let primer: Primer = Arc::new(move || {
+            lock(&topics)
+                .keys()
+                .map(|t| subscription_message(true, t))
+                .collect()
+        });
+        o.primer = Some(primer);
+        o
+    }
+
     fn add(&mut self, topic: &Bytes) {
-        *self.topics.entry(topic.clone()).or_default() += 1;
+        *lock(&self.topics).entry(topic.clone()).or_default() += 1;
         self.trie.add(topic, 0);
     }
 
     /// Returns whether the topic's last subscription went away.
     fn remove(&mut self, topic: &Bytes) -> Option<bool> {
-        let n = self.topics.get_mut(topic)?;
-        *n -= 1;
-        let last = *n == 0;
-        if last {
-            self.topics.remove(topic);
-        }
+        let last = {
+            let mut topics = lock(&self.topics);
+            let n = topics.get_mut(topic)?;
+            *n -= 1;
+            let last = *n == 0;
+            if last {
+                topics.remove(topic);
+            }
+            last
+        };
         self.trie.remove(topic, 0);
         Some(last)
     }
 
-    /// A new peer gets each subscribed topic once (publishers keep a set).
-    fn on_attached(&self, base: &mut Base, id: PeerId) {
-        for topic in self.topics.keys() {
-            if base
-                .peers
-                .try_send_to(id, subscription_message(true, topic))
-                .is_err()
-            {
+    /// Brings a new peer up to date: it must end up with each subscribed
+    /// topic once (publishers keep a set). The transport queued the topics
+    /// of the moment it made the pipe (`primed`); what changed since is
+    /// sent now.
+    fn on_attached(&self, base: &mut Base, id: PeerId, primed: &[Message]) {
+        let had: HashSet<Bytes> = primed
+            .iter()
+            .filter_map(as_subscription)
+            .filter_map(|(subscribe, topic)| subscribe.then_some(topic))
+            .collect();
+        let updates: Vec<Message> = {
+            let topics = lock(&self.topics);
+            let added = topics
+                .keys()
+                .filter(|t| !had.contains(*t))
+                .map(|t| subscription_message(true, t));
+            let cancelled = had
+                .iter()
+                .filter(|t| !topics.contains_key(*t))
+                .map(|t| subscription_message(false, t));
+            added.chain(cancelled).collect()
+        };
+        for msg in updates {
+            if base.peers.try_send_to(id, msg).is_err() {
                 tracing::warn!(target: "oxmq", "subscription not sent: pipe full");
             }
         }
@@ -389,7 +465,7 @@ impl Subscriber {
     fn poll_recv(&mut self, base: &mut Base, cx: &mut TaskContext<'_>) -> Poll<Message> {
         loop {
             match base.peers.poll_event(cx) {
-                Poll::Ready(Event::Attached(id)) => self.on_attached(base, id),
+                Poll::Ready(Event::Attached(id, primed)) => self.on_attached(base, id, &primed),
                 Poll::Ready(Event::Message(_, m)) => {
                     if !self.filter || self.trie.matches(&m[0]) {
                         return Poll::Ready(m);
@@ -411,8 +487,8 @@ impl Subscriber {
         slot: &mut Option<Message>,
         wait: bool,
     ) -> Poll<Result<(), SocketError>> {
-        for id in base.peers.poll_attached(cx) {
-            self.on_attached(base, id);
+        for (id, primed) in base.peers.poll_attached(cx) {
+            self.on_attached(base, id, &primed);
             self.greeted.push(id);
         }
         // Fix: the peers just greeted got the subscription list, which
@@ -448,36 +524,30 @@ impl Subscriber {
 pub struct Sub {
     base: Base,
     subscriber: Subscriber,
-    conflate: bool,
 }
 
 socket_common!(Sub);
-
-fn subscriber_options(t: SocketType) -> TransportOptions {
-    let mut o = TransportOptions::new(t);
-    // libzmq: SUB/XSUB do not wait for pending subscriptions on close.
-    o.linger = Some(std::time::Duration::ZERO);
-    o
-}
 
 impl Sub {
     /// A SUB socket with no subscription (it receives nothing until it
     /// subscribes).
     pub fn new(ctx: &Context) -> Self {
+        let subscriber = Subscriber {
+            filter: true,
+            ..Subscriber::default()
+        };
         Sub {
-            base: Base::new(ctx, subscriber_options(SocketType::Sub), None),
-            subscriber: Subscriber {
-                filter: true,
-                ..Subscriber::default()
-            },
-            conflate: false,
+            base: Base::new(ctx, subscriber.options(SocketType::Sub), None),
+            subscriber,
         }
     }
 
-    /// `ZMQ_CONFLATE`: `recv` returns only the newest matching message
-    /// queued (older ones are dropped): "last value" subscriptions.
+    /// `ZMQ_CONFLATE`: each publisher's pipe, for endpoints bound or
+    /// connected afterwards, keeps only the newest message (older ones are
+    /// dropped) and RCVHWM no longer applies: "last value" subscriptions.
+    /// Subscriptions going out are never conflated.
     pub fn set_conflate(&mut self, on: bool) {
-        self.conflate = on;
+        set_conflate(&self.base, on);
     }
 
     /// Subscribes to messages whose first frame starts with `topic` (`""`:
@@ -519,9 +589,10 @@ socket_common!(Xsub);
 impl Xsub {
     /// An XSUB socket with libzmq's default options.
     pub fn new(ctx: &Context) -> Self {
+        let subscriber = Subscriber::default();
         Xsub {
-            base: Base::new(ctx, subscriber_options(SocketType::Xsub), None),
-            subscriber: Subscriber::default(),
+            base: Base::new(ctx, subscriber.options(SocketType::Xsub), None),
+            subscriber,
             current: None,
             sink: None,
         }
@@ -552,11 +623,7 @@ impl_recv!(Xpub);
 /// SUB receives the messages that match its subscriptions.
 impl PollRecv for Sub {
     fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
-        let (subscriber, base) = (&mut self.subscriber, &mut self.base);
-        if self.conflate {
-            return conflate(cx, |cx| subscriber.poll_recv(base, cx));
-        }
-        subscriber.poll_recv(base, cx)
+        self.subscriber.poll_recv(&mut self.base, cx)
     }
 }
 

@@ -10,15 +10,24 @@
 //! with [`Router::set_connect_routing_id`] for the next `connect`, or else
 //! an id in libzmq's format: five octets, a zero then a 32-bit counter that
 //! starts at a random value.
+//!
+//! `PROBE_ROUTER` (both types): the empty probe message is queued by the
+//! transport in every new pipe before the socket sees the peer (the
+//! socket's primer, see `TransportOptions::primer`), so it leaves as soon
+//! as the connection is up, without waiting for the socket's next
+//! `send`/`recv`; the socket sends it itself only to a peer whose pipe was
+//! made without it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use oxmq_transports::{Context, MonitorStream, PeerId, TransportOptions};
 use oxmq_zmtp::{Message, SocketType};
 
-use crate::base::{conflate, socket_common, Base};
+use crate::base::{greet_with_probe, probe_primer, set_conflate, socket_common, Base};
 use crate::error::SocketError;
 use crate::io::{impl_recv, impl_send, PollRecv, PollSend};
 use crate::peers::{Event, SendToError};
@@ -28,8 +37,8 @@ use crate::reqrep::rand_u32;
 #[derive(Debug)]
 pub struct Dealer {
     base: Base,
-    probe: bool,
-    conflate: bool,
+    /// `ZMQ_PROBE_ROUTER`, shared with the transport's primer.
+    probe: Arc<AtomicBool>,
     sink: Option<Message>,
 }
 
@@ -38,31 +47,39 @@ socket_common!(Dealer);
 impl Dealer {
     /// A DEALER socket with libzmq's default options.
     pub fn new(ctx: &Context) -> Self {
+        let probe = Arc::new(AtomicBool::new(false));
+        let mut options = TransportOptions::new(SocketType::Dealer);
+        options.primer = Some(probe_primer(probe.clone()));
         Dealer {
-            base: Base::new(ctx, TransportOptions::new(SocketType::Dealer), None),
-            probe: false,
-            conflate: false,
+            base: Base::new(ctx, options, None),
+            probe,
             sink: None,
         }
     }
 
     /// `ZMQ_PROBE_ROUTER`: send an empty message to each new peer, so a
-    /// ROUTER learns our routing id at once.
+    /// ROUTER learns our routing id at once (it leaves as soon as the
+    /// connection is up).
     pub fn set_probe_router(&mut self, on: bool) {
-        self.probe = on;
+        self.probe.store(on, Ordering::Relaxed);
     }
 
-    /// `ZMQ_CONFLATE`: `recv` returns only the newest message queued.
+    /// `ZMQ_CONFLATE`: each pipe of the endpoints bound or connected
+    /// afterwards keeps only the newest message, in both directions (as in
+    /// libzmq: `recv` gets the newest message of each peer, a peer that
+    /// does not read gets the newest one sent), and the HWMs no longer
+    /// apply, so `send` never waits once a peer exists.
     pub fn set_conflate(&mut self, on: bool) {
-        self.conflate = on;
+        set_conflate(&self.base, on);
     }
 
     fn poll_recv_one(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
         loop {
             match self.base.peers.poll_event(cx) {
                 Poll::Ready(Event::Message(_, m)) => return Poll::Ready(m),
-                Poll::Ready(Event::Attached(id)) if self.probe => {
-                    let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
+                Poll::Ready(Event::Attached(id, primed)) => {
+                    let on = self.probe.load(Ordering::Relaxed);
+                    greet_with_probe(&mut self.base.peers, id, &primed, on);
                 }
                 Poll::Ready(_) => {}
                 Poll::Pending => return Poll::Pending,
@@ -81,10 +98,9 @@ impl PollSend for Dealer {
         if slot.is_none() {
             return Poll::Ready(Ok(()));
         }
-        for id in self.base.peers.poll_attached(cx) {
-            if self.probe {
-                let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
-            }
+        let on = self.probe.load(Ordering::Relaxed);
+        for (id, primed) in self.base.peers.poll_attached(cx) {
+            greet_with_probe(&mut self.base.peers, id, &primed, on);
         }
         self.base.peers.poll_send_lb(cx, slot, wait).map(|_| Ok(()))
     }
@@ -101,9 +117,6 @@ impl_send!(
 
 impl PollRecv for Dealer {
     fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
-        if self.conflate {
-            return conflate(cx, |cx| self.poll_recv_one(cx));
-        }
         self.poll_recv_one(cx)
     }
 }
@@ -119,7 +132,8 @@ pub struct Router {
     next_auto: u32,
     mandatory: bool,
     handover: bool,
-    probe: bool,
+    /// `ZMQ_PROBE_ROUTER`, shared with the transport's primer.
+    probe: Arc<AtomicBool>,
     /// Routing ids chosen for connect endpoints (`ZMQ_CONNECT_ROUTING_ID`).
     connect_ids: HashMap<String, Bytes>,
     next_connect_id: Option<Bytes>,
@@ -133,14 +147,17 @@ socket_common!(Router, custom_connect);
 impl Router {
     /// A ROUTER socket with libzmq's default options.
     pub fn new(ctx: &Context) -> Self {
+        let probe = Arc::new(AtomicBool::new(false));
+        let mut options = TransportOptions::new(SocketType::Router);
+        options.primer = Some(probe_primer(probe.clone()));
         Router {
-            base: Base::new(ctx, TransportOptions::new(SocketType::Router), None),
+            base: Base::new(ctx, options, None),
             by_id: HashMap::new(),
             ids: HashMap::new(),
             next_auto: rand_u32(),
             mandatory: false,
             handover: false,
-            probe: false,
+            probe,
             connect_ids: HashMap::new(),
             next_connect_id: None,
             stash: None,
@@ -163,7 +180,7 @@ impl Router {
 
     /// `ZMQ_PROBE_ROUTER`: send an empty message to each new peer.
     pub fn set_probe_router(&mut self, on: bool) {
-        self.probe = on;
+        self.probe.store(on, Ordering::Relaxed);
     }
 
     /// `ZMQ_CONNECT_ROUTING_ID`: the routing id to give the peer of the
@@ -184,10 +201,9 @@ impl Router {
             .unwrap_or_else(|_| endpoint.to_string());
             self.connect_ids.insert(canonical, id);
         }
-        // Fix: take in the new pipe now, so that PROBE_ROUTER's empty
-        // message (and a connect routing id) apply at once, as libzmq does
-        // when it attaches the pipe inside zmq_connect; until then nothing
-        // happened before the next send or recv.
+        // Take in the new pipe now, so that a connect routing id applies
+        // at once, as libzmq names the pipe when it attaches it inside
+        // zmq_connect. (The probe is already in the pipe: the primer.)
         if self.stash.is_none() {
             if let Poll::Ready(m) = crate::io::once(|cx| Poll::Ready(self.poll_refresh(cx))) {
                 self.stash = m;
@@ -246,10 +262,9 @@ impl Router {
 
     fn on_event(&mut self, ev: Event) -> Option<Message> {
         match ev {
-            Event::Attached(id) => {
-                if self.probe {
-                    let _ = self.base.peers.try_send_to(id, Message::from(Bytes::new()));
-                }
+            Event::Attached(id, primed) => {
+                let on = self.probe.load(Ordering::Relaxed);
+                greet_with_probe(&mut self.base.peers, id, &primed, on);
                 // Fix: a pipe named with `set_connect_routing_id` is
                 // routable from the start, as in libzmq (which names it at
                 // attach); waiting for the handshake dropped what was sent

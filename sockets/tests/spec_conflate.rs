@@ -1,5 +1,7 @@
 //! `ZMQ_CONFLATE`, after libzmq's `tests/test_conflate.cpp`, over inproc,
-//! ipc and tcp: a conflating receiver keeps only the newest message.
+//! ipc and tcp: a conflating receiver keeps only the newest message and
+//! never pushes back on its senders; a conflating sender never waits and
+//! keeps only the newest message not sent yet.
 
 #[macro_use]
 mod spec_support;
@@ -17,13 +19,8 @@ per_transport!(
 );
 per_transport!(
     conflating_receiver_never_blocks_the_sender,
-    inproc: [#[ignore = "oxmq differs: CONFLATE is applied in `recv` only, so the inbound \
-        pipe still holds RCVHWM messages and pushes back on the sender (libzmq's conflate \
-        pipe holds one message and ignores SNDHWM/RCVHWM: the sender never blocks)"]],
-    ipc: [#[ignore = "oxmq differs: CONFLATE does not lift the HWM back-pressure (see the \
-        inproc variant)"]],
-    tcp: [#[ignore = "oxmq differs: CONFLATE does not lift the HWM back-pressure (see the \
-        inproc variant)"]]
+    conflating_sender_never_blocks_and_keeps_the_newest,
+    conflating_sender_delivers_the_newest,
 );
 
 const COUNT: u32 = 20;
@@ -116,4 +113,53 @@ async fn conflating_receiver_never_blocks_the_sender(t: Transport) {
     while n < 999 {
         n = number_of(&within(pull.recv()).await[0]);
     }
+}
+
+/// A conflating PUSH never waits, even with SNDHWM 1 and a peer that takes
+/// nothing: its pipe keeps the newest message. Over tcp and ipc the peer
+/// is a listener that never completes the handshake; over inproc, a PULL
+/// that reads only at the end, and gets just the newest message.
+async fn conflating_sender_never_blocks_and_keeps_the_newest(t: Transport) {
+    let ctx = Context::new();
+    let mut push = Push::new(&ctx);
+    push.set_options(|o| o.sndhwm = 1);
+    push.set_conflate(true);
+    let mut pull = Pull::new(&ctx);
+    pull.set_options(|o| o.rcvhwm = 1);
+    let _stalled = match t.stalled_listener() {
+        Some((listener, ep)) => {
+            push.connect(&ep).unwrap();
+            Some(listener)
+        }
+        None => {
+            let ep = pull.bind(&t.endpoint()).await.unwrap();
+            push.connect(&ep).unwrap();
+            None
+        }
+    };
+    for n in 0..COUNT * 50 {
+        push.try_send(numbered(n))
+            .expect("a conflating PUSH never blocks");
+    }
+    if t == Transport::Inproc {
+        assert_eq!(number_of(&within(pull.recv()).await[0]), COUNT * 50 - 1);
+        assert!(immediately(pull.recv()).is_none());
+    }
+}
+
+/// The same towards a PULL that reads: sends never wait, and what arrives
+/// is ever newer, ending with the last message sent.
+async fn conflating_sender_delivers_the_newest(t: Transport) {
+    let ctx = Context::new();
+    let mut pull = Pull::new(&ctx);
+    let ep = pull.bind(&t.endpoint()).await.unwrap();
+    let mut push = Push::new(&ctx);
+    push.set_options(|o| o.sndhwm = 1);
+    push.set_conflate(true);
+    push.connect(&ep).unwrap();
+    for n in 0..COUNT {
+        push.try_send(numbered(n))
+            .expect("a conflating PUSH never blocks");
+    }
+    newest_only(t, async || within(pull.recv()).await, 0).await;
 }

@@ -122,9 +122,6 @@ async fn finite_both_connect_first() {
 /// connects over inproc before anything is bound queues SNDHWM messages,
 /// delivered to whoever binds later, even after the PUSH closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "oxmq differs (transports/src/inproc.rs): an inproc connect to a name not \
-    bound yet makes no pipe until the bind, so the PUSH has no peer and queues nothing \
-    (libzmq creates the pipe at connect and queues SNDHWM messages)"]
 async fn infinite_recv_connect_and_close_first() {
     let ctx = Context::new();
     let ep = Transport::Inproc.endpoint();
@@ -138,6 +135,39 @@ async fn infinite_recv_connect_and_close_first() {
     pull.set_options(|o| o.rcvhwm = 0);
     pull.bind(&ep).await.unwrap();
     assert_eq!(number_of(&within(pull.recv()).await[0]), 0);
+}
+
+/// An inproc connect before the bind queues the PUSH's SNDHWM (5) at once;
+/// when the PULL binds, the pipe grows by its RCVHWM (3), as libzmq fixes
+/// the HWMs of a pending connection at the bind. Everything arrives, in
+/// order, and once taken makes room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inproc_connect_before_bind_queues_then_grows_at_the_bind() {
+    let ctx = Context::new();
+    let ep = Transport::Inproc.endpoint();
+    let mut push = Push::new(&ctx);
+    push.set_options(|o| o.sndhwm = 5);
+    let mut mon = push.monitor();
+    push.connect(&ep).unwrap();
+    let mut sent = 0;
+    let mut fill = |push: &mut Push| {
+        while let Ok(()) = push.try_send(numbered(sent)) {
+            sent += 1;
+            assert!(sent < MAX_SENDS, "the pipe never filled up");
+        }
+        sent
+    };
+    assert_eq!(fill(&mut push), 5, "SNDHWM before the bind");
+    // A blocking send waits for room.
+    assert!(immediately(push.send(numbered(99))).is_none());
+    let mut pull = Pull::new(&ctx);
+    pull.set_options(|o| o.rcvhwm = 3);
+    pull.bind(&ep).await.unwrap();
+    wait_event(&mut mon, |e| matches!(e, SocketEvent::Connected { .. })).await;
+    assert_eq!(fill(&mut push), 8, "SNDHWM + RCVHWM after it");
+    assert_eq!(recv_all_queued(&mut pull), 8);
+    push.try_send("one more").unwrap();
+    assert_eq!(within(pull.recv()).await, Message::from("one more"));
 }
 
 per_transport!(

@@ -19,14 +19,7 @@ per_transport!(
     only_listens_to_current_peer,
     correlate_drops_replies_with_another_request_id,
     relaxed_discards_replies_to_older_requests,
-);
-per_transport!(
     relaxed_correlate_answers_only_the_last_of_queued_requests,
-    inproc: [#[ignore = "oxmq differs (transports/src/inproc.rs): an inproc connect to a \
-        name not bound yet makes no pipe until the bind, so the REQ's first send waits \
-        for a peer instead of queueing (libzmq queues in a pipe made at connect)"]],
-    ipc: [],
-    tcp: []
 );
 
 /// `n` REPs bound on fresh endpoints, and a REQ connected to them in that

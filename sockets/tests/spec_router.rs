@@ -23,17 +23,8 @@ per_transport!(
     connect_routing_id_router_to_router_unnamed,
     connect_routing_id_router_to_router_named,
     connect_routing_id_while_receiving,
-);
-per_transport!(
     probe_router_dealer,
-    inproc: [#[ignore = "oxmq bug: a connecting DEALER sends its PROBE_ROUTER message only \
-        when it is next polled (send/recv), not at `connect` as libzmq does; the fix \
-        (take in the new pipe inside `connect`, as ROUTER now does) needs \
-        `Dealer::connect(&mut self)`"]],
-    ipc: [#[ignore = "oxmq bug: DEALER's PROBE_ROUTER waits for the next send/recv \
-        (see the inproc variant)"]],
-    tcp: [#[ignore = "oxmq bug: DEALER's PROBE_ROUTER waits for the next send/recv \
-        (see the inproc variant)"]]
+    probe_router_from_a_bound_dealer,
 );
 
 /// SHALL receive incoming messages from its peers using a fair-queuing
@@ -295,4 +286,27 @@ async fn connect_routing_id_while_receiving(t: Transport) {
     within(xbind.send(["Z", "hi 1"])).await;
     assert_eq!(within(zbind.recv()).await, Message::from(["X", "hi 1"]));
     stays_pending(yconn.recv(), "Y").await;
+}
+
+/// `PROBE_ROUTER` on a DEALER that binds: each ROUTER that connects is
+/// probed as soon as it is connected, without the DEALER being used.
+async fn probe_router_from_a_bound_dealer(t: Transport) {
+    let ctx = Context::new();
+    let mut dealer = Dealer::new(&ctx);
+    dealer.set_options(|o| o.routing_id = Some(Bytes::from_static(b"D")));
+    dealer.set_probe_router(true);
+    let ep = dealer.bind(&t.endpoint()).await.unwrap();
+    let mut routers = Vec::new();
+    for _ in 0..2 {
+        let mut router = Router::new(&ctx);
+        router.connect(&ep).unwrap();
+        routers.push(router);
+    }
+    for router in &mut routers {
+        assert_eq!(within(router.recv()).await, Message::from(["D", ""]));
+        within(router.send(["D", "Hello"])).await;
+    }
+    for _ in 0..2 {
+        assert_eq!(within(dealer.recv()).await, Message::from("Hello"));
+    }
 }

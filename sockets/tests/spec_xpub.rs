@@ -43,14 +43,14 @@ per_transport!(
 );
 per_transport!(
     welcome_msg_to_a_subscriber_that_subscribed_before_connecting,
-    inproc: [#[ignore = "oxmq bug: a SUB that subscribed before `connect` sends its \
-        subscriptions to the new peer only when it is next polled (recv/subscribe), not \
-        at `connect` as libzmq does; the fix (take in the new pipe inside `connect`) \
-        needs `Sub::connect(&mut self)`"]],
-    ipc: [#[ignore = "oxmq bug: a SUB's subscriptions made before `connect` wait for its \
-        next recv/subscribe (see the inproc variant)"]],
-    tcp: [#[ignore = "oxmq bug: a SUB's subscriptions made before `connect` wait for its \
-        next recv/subscribe (see the inproc variant)"]]
+    inproc: [],
+    ipc: [],
+    tcp: []
+);
+per_transport!(
+    subscriptions_made_around_connect_go_out_once,
+    a_bound_sub_subscribes_a_publisher_that_connects,
+    a_conflating_sub_loses_no_subscription,
 );
 per_transport!(
     sub_cancels_only_its_last_subscription_to_a_topic,
@@ -585,4 +585,62 @@ async fn a_subscription_goes_out_once(t: Transport) {
     within(sub.subscribe("A")).await;
     assert_eq!(within(xpub.recv()).await, sub_msg(true, b"A"));
     nothing_reported_from(&mut xpub, sub).await;
+}
+
+/// The subscriptions a SUB holds when it connects go out once each (the
+/// transport queues them in the new pipe), and the ones it makes or
+/// cancels before it next looks at its peers are sent once too: a verbose
+/// XPUB sees each exactly once.
+async fn subscriptions_made_around_connect_go_out_once(t: Transport) {
+    let ctx = Context::new();
+    let mut xpub = Xpub::new(&ctx);
+    xpub.set_verbose(true);
+    let ep = xpub.bind(&t.endpoint()).await.unwrap();
+    let mut sub = Sub::new(&ctx);
+    within(sub.subscribe("A")).await;
+    within(sub.subscribe("B")).await;
+    sub.connect(&ep).unwrap();
+    within(sub.unsubscribe("B")).await;
+    within(sub.subscribe("C")).await;
+    let mut first = vec![within(xpub.recv()).await, within(xpub.recv()).await];
+    first.sort_by(|a, b| a[0].cmp(&b[0]));
+    assert_eq!(first, vec![sub_msg(true, b"A"), sub_msg(true, b"B")]);
+    assert_eq!(within(xpub.recv()).await, sub_msg(false, b"B"));
+    assert_eq!(within(xpub.recv()).await, sub_msg(true, b"C"));
+    nothing_reported_from(&mut xpub, &mut sub).await;
+}
+
+/// A SUB that binds sends its subscriptions to each publisher as it
+/// connects, without being used again (libzmq writes them when it
+/// attaches the pipe). The publisher connects before the bind here, so
+/// over inproc its pipe waits for the bind.
+async fn a_bound_sub_subscribes_a_publisher_that_connects(t: Transport) {
+    let ctx = Context::new();
+    let ep = t.fixed_endpoint();
+    let mut sub = Sub::new(&ctx);
+    within(sub.subscribe("A")).await;
+    let mut xpub = Xpub::new(&ctx);
+    xpub.connect(&ep).unwrap();
+    sub.bind(&ep).await.unwrap();
+    assert_eq!(within(xpub.recv()).await, sub_msg(true, b"A"));
+    within(xpub.send("B: not subscribed")).await;
+    within(xpub.send("A: subscribed")).await;
+    assert_eq!(within(sub.recv()).await, Message::from("A: subscribed"));
+}
+
+/// CONFLATE applies to the data a SUB receives, never to the
+/// subscriptions it sends: quick successive subscriptions all arrive.
+async fn a_conflating_sub_loses_no_subscription(t: Transport) {
+    let ctx = Context::new();
+    let mut xpub = Xpub::new(&ctx);
+    let ep = xpub.bind(&t.endpoint()).await.unwrap();
+    let mut sub = Sub::new(&ctx);
+    sub.set_conflate(true);
+    sub.connect(&ep).unwrap();
+    for topic in ["A", "B", "C", "D"] {
+        within(sub.subscribe(topic)).await;
+    }
+    for topic in ["A", "B", "C", "D"] {
+        assert_eq!(within(xpub.recv()).await, sub_msg(true, topic.as_bytes()));
+    }
 }

@@ -25,13 +25,14 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{Described, ZapRequest};
 use crate::context::Context;
 use crate::endpoint::{tcp_endpoint_string, IpcEndpoint, TcpEndpoint};
 use crate::engine::{Engine, EngineConfig, EngineEnd, SubscriptionLog};
 use crate::monitor::{Monitor, SocketEvent};
 use crate::options::TransportOptions;
-use crate::pipe::{pipe, ConnectionInfo, Peer, PipeMsg, PipeReceiver, PipeSender};
+use crate::pipe::{
+    pipe_with, prime, AbortSlot, ConnectionInfo, Peer, PipeMsg, PipeReceiver, PipeSender,
+};
 use crate::stream::IoStream;
 
 /// What every background task of one socket shares.
@@ -253,9 +254,11 @@ async fn handshake(
         timeout: opts.handshake_ivl,
         ..HandshakeConfig::default()
     };
-    let mechanism = opts
-        .mechanism
-        .build(opts.socket_type, opts.routing_id.clone(), &opts.metadata);
+    let mechanism = crate::zap::effective_mechanism(opts).build(
+        opts.socket_type,
+        opts.routing_id.clone(),
+        &opts.metadata,
+    );
     let mut hs = Handshake::new(&config, mechanism, Instant::now().into_std());
     let mut rbuf = BytesMut::with_capacity(8 * 1024);
     let mut wbuf = BytesMut::with_capacity(256);
@@ -279,10 +282,25 @@ async fn handshake(
             progressed = true;
             match event {
                 HandshakeEvent::Authenticate(req) => {
-                    let reply = authenticate(req, opts, shared, peer_addr).await;
+                    // The handshake timeout keeps running while the
+                    // authenticator thinks.
+                    let reply = tokio::select! {
+                        r = authenticate(req, opts, shared, peer_addr) => r?,
+                        () = sleep_until(deadline) => return Err(ZmtpError::HandshakeTimeout),
+                    };
                     hs.handle_auth_reply(reply);
                 }
-                HandshakeEvent::Complete(est) => return Ok((*est, rbuf)),
+                HandshakeEvent::Complete(est) => {
+                    // What the last step queued (a server's READY after
+                    // the authenticator's answer) must still go out.
+                    if hs.poll_transmit(&mut wbuf) {
+                        tokio::select! {
+                            r = io.write_all(&wbuf) => r?,
+                            () = sleep_until(deadline) => return Err(ZmtpError::HandshakeTimeout),
+                        }
+                    }
+                    return Ok((*est, rbuf));
+                }
                 HandshakeEvent::Failed(e) => {
                     if hs.poll_transmit(&mut wbuf) {
                         // Best effort: the ERROR command, then close.
@@ -309,34 +327,16 @@ async fn handshake(
     }
 }
 
+/// Asks whoever authenticates this socket's peers (see [`crate::zap`]). An
+/// `Err` fails the handshake without an ERROR command, as libzmq does when
+/// its ZAP client fails.
 async fn authenticate(
     req: oxmq_zmtp::AuthRequest,
     opts: &TransportOptions,
     shared: &Shared,
     peer_addr: &str,
-) -> AuthReply {
-    let request = ZapRequest {
-        domain: opts.zap_domain.clone(),
-        address: zap_address(peer_addr),
-        routing_id: opts.routing_id.clone().unwrap_or_default(),
-        mechanism: req.mechanism,
-        credentials: req.credentials,
-    };
-    let auth = opts
-        .authenticator
-        .clone()
-        .or_else(|| shared.ctx.authenticator());
-    match auth {
-        Some(auth) => {
-            let reply = auth.authenticate(request.clone()).await;
-            tracing::debug!(target: "oxmq", request = %Described(&request), status = reply.status_code, "authenticated");
-            reply
-        }
-        // libzmq without a ZAP handler: NULL passes, PLAIN/CURVE are refused
-        // by closing the connection (no ERROR command).
-        None if request.mechanism == oxmq_zmtp::MechanismName::NULL => AuthReply::allow(""),
-        None => AuthReply::deny(300, "no authenticator"),
-    }
+) -> Result<AuthReply, ZmtpError> {
+    crate::zap::authenticate(req, opts, &shared.ctx, zap_address(peer_addr)).await
 }
 
 fn report_handshake_failure(monitor: &Monitor, endpoint: &str, peer: &str, e: &ZmtpError) {
@@ -450,8 +450,9 @@ async fn serve_accepted(
         endpoint: endpoint.clone(),
         peer_address: peer_addr.clone(),
     });
-    let (out_tx, mut out_rx) = pipe(opts.sndhwm);
-    let (in_tx, in_rx) = pipe(opts.rcvhwm);
+    let (out_tx, mut out_rx) = pipe_with(opts.sndhwm, opts.conflate_out());
+    let (in_tx, in_rx) = pipe_with(opts.rcvhwm, opts.conflate_in());
+    let primed = prime(&out_tx, opts.primer.as_ref());
     if in_tx.try_send(PipeMsg::Connected(info)).is_err() {
         return;
     }
@@ -461,6 +462,7 @@ async fn serve_accepted(
         outgoing: false,
         tx: out_tx,
         rx: in_rx,
+        primed,
     };
     if shared.peers_tx.send(peer).is_err() {
         return;
@@ -472,6 +474,10 @@ async fn serve_accepted(
     let subs = is_sub_type(opts.socket_type).then_some(&mut subs);
     let engine = Engine::new(io, rbuf, codec, &mut out_rx, in_tx, cfg, subs, token);
     let end = run_engine(engine, &shared).await;
+    // Close the pipe before telling anyone: a socket that sees the event
+    // (or sends right after it) must find the pipe closed, not lose a
+    // message in it.
+    drop(out_rx);
     shared.monitor.emit(SocketEvent::Disconnected {
         endpoint,
         peer: peer_addr,
@@ -482,6 +488,8 @@ async fn serve_accepted(
 /// The pipe of a connecting session.
 #[derive(Debug)]
 pub(crate) struct SessionPipe {
+    /// Where `disconnect` finds `in_tx`'s pipe.
+    inbound: AbortSlot,
     out_rx: PipeReceiver,
     in_tx: PipeSender,
     /// The socket's half, until it has been handed over.
@@ -489,10 +497,21 @@ pub(crate) struct SessionPipe {
 }
 
 impl SessionPipe {
-    pub(crate) fn new(opts: &TransportOptions, shared: &Shared, endpoint: &str) -> Self {
-        let (out_tx, out_rx) = pipe(opts.sndhwm);
-        let (in_tx, in_rx) = pipe(opts.rcvhwm);
+    /// A pipe pair for a connecting session: the outbound side primed
+    /// (see [`TransportOptions::primer`]), the inbound side registered in
+    /// `inbound` for `disconnect` to abort.
+    pub(crate) fn new(
+        opts: &TransportOptions,
+        shared: &Shared,
+        endpoint: &str,
+        inbound: AbortSlot,
+    ) -> Self {
+        let (out_tx, out_rx) = pipe_with(opts.sndhwm, opts.conflate_out());
+        let (in_tx, in_rx) = pipe_with(opts.rcvhwm, opts.conflate_in());
+        let primed = prime(&out_tx, opts.primer.as_ref());
+        inbound.set(&in_tx);
         SessionPipe {
+            inbound,
             out_rx,
             in_tx,
             peer: Some(Peer {
@@ -501,6 +520,7 @@ impl SessionPipe {
                 outgoing: true,
                 tx: out_tx,
                 rx: in_rx,
+                primed,
             }),
         }
     }
@@ -692,7 +712,8 @@ pub(crate) async fn connect_session(
                     }
                     if opts.immediate {
                         // The pipe lives and dies with the connection.
-                        pipe = SessionPipe::new(&opts, &shared, &endpoint);
+                        let inbound = pipe.inbound.clone();
+                        pipe = SessionPipe::new(&opts, &shared, &endpoint, inbound);
                         subs = SubscriptionLog::default();
                     }
                 }

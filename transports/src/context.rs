@@ -28,6 +28,8 @@ struct Inner {
     shutdown: CancellationToken,
     next_socket_id: AtomicU64,
     authenticator: Mutex<Option<Arc<dyn Authenticator>>>,
+    /// Notified when `term` starts.
+    term: tokio::sync::Notify,
 }
 
 impl fmt::Debug for Context {
@@ -61,6 +63,7 @@ impl Context {
                 shutdown: CancellationToken::new(),
                 next_socket_id: AtomicU64::new(1),
                 authenticator: Mutex::new(None),
+                term: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -93,6 +96,7 @@ impl Context {
     /// their linger ran out), like `zmq_ctx_term`.
     pub async fn term(&self) {
         self.inner.tracker.close();
+        self.inner.term.notify_waiters();
         self.inner.tracker.wait().await;
         self.inner.tracker.reopen();
     }
@@ -105,6 +109,18 @@ impl Context {
         &self.inner.shutdown
     }
 
+    /// Completes when `term` is called (at once if it is running): tasks
+    /// that would wait for something that may never happen give up then.
+    pub(crate) async fn term_requested(&self) {
+        let notified = self.inner.term.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.inner.tracker.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+
     pub(crate) fn next_socket_id(&self) -> u64 {
         self.inner.next_socket_id.fetch_add(1, Ordering::Relaxed)
     }
@@ -115,6 +131,13 @@ impl Context {
         map.entry(name.to_string())
             .or_insert_with(|| watch::channel(None).0)
             .subscribe()
+    }
+
+    /// The live binding of an inproc name, if any (without creating a slot).
+    pub(crate) fn inproc_binder(&self, name: &str) -> Option<Arc<InprocBinder>> {
+        let map = lock(&self.inner.inproc);
+        let binder = map.get(name)?.borrow().clone()?;
+        (!binder.token.is_cancelled()).then_some(binder)
     }
 
     /// Registers `binder` under `name`; false if the name is taken.

@@ -20,7 +20,11 @@
 //! - `engine` (private): the per-connection engine future (batching, heartbeats,
 //!   subscriptions, linger).
 //! - [`monitor`]: socket events as a `Stream` and as `tracing` events.
-//! - [`auth`]: the [`Authenticator`] hook used by mechanism servers.
+//! - [`auth`]: the [`Authenticator`] hook used by mechanism servers, and
+//!   who is asked when (libzmq's rules without a ZAP handler).
+//! - [`zap`]: ZAP (RFC 27) on the wire, for handler sockets bound to
+//!   `inproc://zeromq.zap.01`.
+//! - [`zauth`]: [`Zauth`], a ready-made authenticator like czmq's `zauth`.
 //! - [`options`]: [`TransportOptions`], libzmq's transport options.
 //!
 //! # High-water marks
@@ -29,7 +33,8 @@
 //! the HWM (0 = unlimited) through a semaphore, so that the in-band
 //! [`PipeMsg::Connected`] markers do not count (see [`pipe`](mod@pipe)). An
 //! inproc pipe holds the sender's SNDHWM plus the receiver's RCVHWM, as in
-//! libzmq.
+//! libzmq. A conflating pipe (`ZMQ_CONFLATE`) holds only the newest message
+//! and has no HWM.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -45,8 +50,12 @@ pub mod options;
 pub mod pipe;
 pub mod socket;
 mod stream;
+pub mod zap;
+pub mod zauth;
 
-pub use auth::{Authenticator, ZapRequest};
+pub use auth::{
+    zap_channel, Authenticator, ChannelAuthenticator, ZapRequest, ZapRequests, ZapResponder,
+};
 pub use context::Context;
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::TransportError;
@@ -54,3 +63,4 @@ pub use monitor::{MonitorStream, SocketEvent};
 pub use options::TransportOptions;
 pub use pipe::{pipe, ConnectionInfo, Peer, PeerId, PipeMsg, PipePermit, PipeReceiver, PipeSender};
 pub use socket::SocketTransport;
+pub use zauth::{Zauth, ZauthError, ZauthRules};

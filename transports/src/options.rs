@@ -7,9 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use oxmq_zmtp::{MechanismConfig, Metadata, SocketType};
+use oxmq_zmtp::{MechanismConfig, Message, Metadata, SocketType};
 
 use crate::auth::Authenticator;
+
+/// Produces the messages a socket wants written first into every new pipe
+/// towards a peer (see [`TransportOptions::primer`]).
+pub type Primer = Arc<dyn Fn() -> Vec<Message> + Send + Sync>;
 
 /// Transport-level options of one socket.
 #[derive(Clone)]
@@ -24,8 +28,13 @@ pub struct TransportOptions {
     pub mechanism: MechanismConfig,
     /// Who authenticates peers when we are a mechanism server (ZAP).
     pub authenticator: Option<Arc<dyn Authenticator>>,
-    /// `ZMQ_ZAP_DOMAIN`.
+    /// `ZMQ_ZAP_DOMAIN`. On a NULL socket, a non-empty domain makes every
+    /// handshake consult the authenticator, as in libzmq.
     pub zap_domain: String,
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`: with a ZAP domain set, refuse peers when
+    /// nobody is there to authenticate them (NULL, CURVE), and with no
+    /// domain, never ask for CURVE. See [`auth`](crate::auth) for the rules.
+    pub zap_enforce_domain: bool,
     /// `ZMQ_SNDHWM`: outbound queue length per peer in messages (0 = unlimited).
     pub sndhwm: usize,
     /// `ZMQ_RCVHWM`: inbound queue length per peer in messages (0 = unlimited).
@@ -60,6 +69,19 @@ pub struct TransportOptions {
     pub tcp_keepalive_cnt: Option<u32>,
     /// `ZMQ_BACKLOG`: listen queue length.
     pub backlog: u32,
+    /// `ZMQ_CONFLATE`: the socket's pipes keep only the newest message and
+    /// ignore the HWMs. Effective for the types libzmq honours it for
+    /// (DEALER, PULL, PUSH, PUB, SUB), and only in the direction data flows
+    /// (see [`conflate_in`](Self::conflate_in)).
+    pub conflate: bool,
+    /// Called by the transport whenever it makes a pipe towards a peer
+    /// (at `connect`, on each accepted connection, for each inproc peer):
+    /// the messages it returns are queued first in that pipe, before the
+    /// socket sees the peer, and listed in [`Peer::primed`](crate::Peer::primed).
+    /// This is how a DEALER's `PROBE_ROUTER` and a SUB's subscriptions leave
+    /// as soon as a peer exists, as libzmq sends them when it attaches a
+    /// pipe, although oxmq's sockets only act when they are polled.
+    pub primer: Option<Primer>,
 }
 
 impl TransportOptions {
@@ -72,6 +94,7 @@ impl TransportOptions {
             mechanism: MechanismConfig::Null,
             authenticator: None,
             zap_domain: String::new(),
+            zap_enforce_domain: false,
             sndhwm: 1000,
             rcvhwm: 1000,
             linger: None,
@@ -88,7 +111,32 @@ impl TransportOptions {
             tcp_keepalive_intvl: None,
             tcp_keepalive_cnt: None,
             backlog: 100,
+            conflate: false,
+            primer: None,
         }
+    }
+
+    /// Whether pipes *from* peers conflate: `conflate` on a type that
+    /// receives data (DEALER, PULL, SUB). A PUB's inbound pipes carry
+    /// subscriptions and never conflate (libzmq conflates them too, which
+    /// loses all but the last of quick successive subscriptions).
+    pub fn conflate_in(&self) -> bool {
+        self.conflate
+            && matches!(
+                self.socket_type,
+                SocketType::Dealer | SocketType::Pull | SocketType::Sub
+            )
+    }
+
+    /// Whether pipes *to* peers conflate: `conflate` on a type that sends
+    /// data (DEALER, PUSH, PUB). A SUB's outbound pipes carry subscriptions
+    /// and never conflate.
+    pub fn conflate_out(&self) -> bool {
+        self.conflate
+            && matches!(
+                self.socket_type,
+                SocketType::Dealer | SocketType::Push | SocketType::Pub
+            )
     }
 
     /// Capacity of a pipe of `hwm` messages (0 means unlimited).
@@ -119,6 +167,8 @@ impl fmt::Debug for TransportOptions {
             .field("heartbeat_ivl", &self.heartbeat_ivl)
             .field("max_msg_size", &self.max_msg_size)
             .field("immediate", &self.immediate)
+            .field("conflate", &self.conflate)
+            .field("primer", &self.primer.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -15,10 +15,10 @@ use crate::connection::{
 use crate::context::Context;
 use crate::endpoint::{Endpoint, Role};
 use crate::error::TransportError;
-use crate::inproc::{connect_task, establish, InprocBinder};
+use crate::inproc::{ConnectTask, InprocBinder};
 use crate::monitor::{Monitor, MonitorStream, SocketEvent};
 use crate::options::TransportOptions;
-use crate::pipe::Peer;
+use crate::pipe::{AbortSlot, Peer};
 
 #[derive(Debug)]
 struct EndpointEntry {
@@ -30,6 +30,8 @@ struct EndpointEntry {
     token: CancellationToken,
     /// For inproc binds: the name and binder id to unregister.
     inproc: Option<(String, u64)>,
+    /// For connects: the inbound pipe that `disconnect` aborts.
+    inbound: Option<AbortSlot>,
 }
 
 /// The transport side of one socket. Dropping it closes every endpoint;
@@ -147,6 +149,9 @@ impl SocketTransport {
                     metadata: opts.metadata.clone(),
                     sndhwm: opts.sndhwm,
                     rcvhwm: opts.rcvhwm,
+                    conflate_in: opts.conflate_in(),
+                    conflate_out: opts.conflate_out(),
+                    primer: opts.primer.clone(),
                     shared: self.shared.clone(),
                     endpoint: resolved.clone(),
                     token: token.clone(),
@@ -170,6 +175,7 @@ impl SocketTransport {
             bound: true,
             token,
             inproc,
+            inbound: None,
         });
         *lock(&self.last_endpoint) = Some(resolved.clone());
         Ok(resolved)
@@ -204,6 +210,7 @@ impl SocketTransport {
         let token = self.shared.token.child_token();
         let shared = self.shared.clone();
         let tracker = self.shared.ctx.tracker();
+        let inbound = AbortSlot::default();
         match ep {
             Endpoint::Tcp(_) | Endpoint::Ipc(_) => {
                 let target = match ep {
@@ -213,7 +220,7 @@ impl SocketTransport {
                 };
                 // The pipe exists from now on (unless `immediate`), so what
                 // is sent after `connect` waits in it for the connection.
-                let mut pipe = SessionPipe::new(&opts, &shared, &resolved);
+                let mut pipe = SessionPipe::new(&opts, &shared, &resolved, inbound.clone());
                 if !opts.immediate && !pipe.hand_over(&shared) {
                     return Err(TransportError::Closed);
                 }
@@ -227,20 +234,19 @@ impl SocketTransport {
                 ));
             }
             Endpoint::Inproc(name) => {
-                // Join a bound socket at once if there is one.
-                let bound = self.shared.ctx.inproc_slot(&name).borrow().clone();
-                let link = bound
-                    .filter(|b| !b.token.is_cancelled())
-                    .and_then(|b| establish(&b, &opts, &shared, &resolved));
-                tracker.spawn(connect_task(
-                    self.shared.ctx.clone(),
+                // The pipe exists from now on, joined to the bound socket
+                // at once if there is one.
+                let task = ConnectTask {
+                    ctx: self.shared.ctx.clone(),
                     name,
-                    resolved.clone(),
+                    endpoint: resolved.clone(),
                     opts,
                     shared,
-                    token.clone(),
-                    link,
-                ));
+                    token: token.clone(),
+                    inbound: inbound.clone(),
+                };
+                let first = task.open().ok_or(TransportError::Closed)?;
+                tracker.spawn(task.run(first));
             }
         }
         lock(&self.endpoints).push(EndpointEntry {
@@ -249,11 +255,18 @@ impl SocketTransport {
             bound: false,
             token,
             inproc: None,
+            inbound: Some(inbound),
         });
         Ok(())
     }
 
     fn remove(&self, endpoint: &str, bound: bool) -> Result<(), TransportError> {
+        let entry = self.take(endpoint, bound)?;
+        self.end(entry);
+        Ok(())
+    }
+
+    fn take(&self, endpoint: &str, bound: bool) -> Result<EndpointEntry, TransportError> {
         let entry = {
             let mut eps = lock(&self.endpoints);
             let pos = eps
@@ -264,8 +277,7 @@ impl SocketTransport {
                 .ok_or_else(|| TransportError::NotFound(endpoint.to_string()))?;
             eps.remove(pos)
         };
-        self.end(entry);
-        Ok(())
+        Ok(entry)
     }
 
     fn end(&self, entry: EndpointEntry) {
@@ -284,10 +296,18 @@ impl SocketTransport {
         self.remove(endpoint, true)
     }
 
-    /// Stops connecting to `endpoint`; its connection flushes within the
-    /// linger time and closes.
+    /// Stops connecting to `endpoint`. As libzmq terminates the pipe, what
+    /// the peer sent that the socket has not received yet is dropped at
+    /// once (the socket sees the pipe end); what the socket queued for the
+    /// peer is still sent, within the linger time, then the connection
+    /// closes.
     pub fn disconnect(&self, endpoint: &str) -> Result<(), TransportError> {
-        self.remove(endpoint, false)
+        let entry = self.take(endpoint, false)?;
+        if let Some(inbound) = &entry.inbound {
+            inbound.abort();
+        }
+        self.end(entry);
+        Ok(())
     }
 
     /// Closes every endpoint. Also done on drop.

@@ -27,7 +27,7 @@ async fn linger_flushes_on_close(t: Transport) {
     let ep = t.fixed_endpoint();
     let (binder, mut bind_peers) = socket(&ctx, SocketType::Pull);
     if t == Transport::Inproc {
-        // An inproc pipe only exists once the name is bound.
+        // Bind first, so that the inproc pipe joins both sockets at connect.
         binder.bind(&ep).await.expect("bind");
     }
 
