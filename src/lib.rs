@@ -26,10 +26,11 @@
 //! # Layers
 //!
 //! - [`zmtp`] (`oxmq-zmtp`): the wire protocol — frames, commands, the
-//!   sans-IO handshake (NULL, PLAIN), the codec.
+//!   sans-IO handshake (NULL, PLAIN, CURVE), CURVE keys and Z85, the codec.
 //! - [`transports`] (`oxmq-transports`): `tcp://`, `ipc://`, `inproc://`,
 //!   the [`Context`], reconnection, the batching connection engine, monitor
-//!   events.
+//!   events, and authentication: the [`Authenticator`] hook, ZAP handler
+//!   sockets on `inproc://zeromq.zap.01`, the ready-made [`Zauth`].
 //! - [`sockets`] (`oxmq-sockets`): the patterns — [`Pair`], [`Pub`],
 //!   [`Sub`], [`Xpub`], [`Xsub`], [`Req`], [`Rep`], [`Dealer`], [`Router`],
 //!   [`Push`], [`Pull`], the run-time typed [`AnySocket`] and [`proxy`].
@@ -124,6 +125,58 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Security
+//!
+//! A socket's mechanism is an option ([`MechanismConfig`]): NULL (the
+//! default), PLAIN or CURVE. A server asks an [`Authenticator`] about each
+//! peer: a closure, the ready-made [`Zauth`] (address lists, PLAIN
+//! passwords, CURVE key lists), a [`zap_channel`], or, as in libzmq, a
+//! socket bound to `inproc://zeromq.zap.01`. Without one, oxmq does what
+//! libzmq does without a ZAP handler: NULL and CURVE peers get in, PLAIN
+//! peers do not.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), oxmq::SocketError> {
+//! use oxmq::{CurveKeyPair, MechanismConfig, Zauth};
+//! use std::sync::Arc;
+//!
+//! let ctx = oxmq::Context::new();
+//! let server_keys = CurveKeyPair::generate();
+//! let client_keys = CurveKeyPair::generate();
+//!
+//! // The server only lets in the client's public key.
+//! let zauth = Arc::new(Zauth::new());
+//! zauth.allow_curve_key(client_keys.public);
+//! let mut rep = oxmq::Rep::new(&ctx);
+//! rep.set_options(|o| {
+//!     o.mechanism = MechanismConfig::CurveServer { keypair: server_keys.clone() };
+//!     o.authenticator = Some(zauth);
+//! });
+//! let endpoint = rep.bind("tcp://127.0.0.1:0").await?;
+//!
+//! let mut req = oxmq::Req::new(&ctx);
+//! req.set_options(|o| {
+//!     o.mechanism = MechanismConfig::CurveClient {
+//!         server_key: server_keys.public,
+//!         keypair: client_keys.clone(),
+//!     }
+//! });
+//! req.connect(&endpoint)?;
+//! req.send("encrypted hello").await?;
+//! let request = rep.recv().await?;
+//! // The authenticator's user id (Zauth: the client key in Z85).
+//! let user = request.property("User-Id").map(|v| v.to_vec());
+//! assert_eq!(user, Some(client_keys.public.to_z85().into_bytes()));
+//! rep.send("encrypted world").await?;
+//! assert_eq!(&req.recv().await?[0][..], b"encrypted world");
+//! # Ok(()) }
+//! ```
+//!
+//! Keys are usually exchanged as 40-character Z85 text
+//! ([`CurvePublicKey::from_z85`], [`zmtp::z85`]); `oxmq keygen` prints a
+//! fresh pair.
+//!
 //! # Timeouts
 //!
 //! There are no `SNDTIMEO`/`RCVTIMEO` options: every `send`/`recv` is a
@@ -153,4 +206,9 @@ pub use oxmq_sockets::{
     SocketError, Sub, Xpub, Xsub,
 };
 pub use oxmq_transports::{Context, SocketEvent, TransportError, TransportOptions};
-pub use oxmq_zmtp::{Message, SocketType};
+// Authentication (ZAP, RFC 27): see `transports::auth`, `transports::zap`
+// and `transports::zauth`.
+pub use oxmq_transports::{zap_channel, Authenticator, ZapRequest, Zauth};
+pub use oxmq_zmtp::{
+    AuthReply, CurveKeyPair, CurvePublicKey, CurveSecretKey, MechanismConfig, Message, SocketType,
+};

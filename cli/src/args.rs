@@ -237,20 +237,51 @@ pub(crate) struct SocketArgs {
     )]
     pub(crate) plain_server: Option<String>,
 
-    /// CURVE server secret key (not yet supported).
-    #[arg(long, value_name = "Z85", hide = true)]
+    /// CURVE server with this secret key (40 Z85 characters, e.g. from
+    /// `oxmq keygen`). Without --curve-allow, any client that knows the
+    /// server's public key gets in (libzmq without a ZAP handler).
+    #[arg(
+        long,
+        value_name = "Z85",
+        conflicts_with_all = ["curve_server_public", "plain_user", "plain_server"],
+        help_heading = "Security"
+    )]
     pub(crate) curve_server_secret: Option<String>,
 
-    /// CURVE server public key, for a client (not yet supported).
-    #[arg(long, value_name = "Z85", hide = true)]
+    /// CURVE server: only let in clients with this public key (repeatable).
+    #[arg(
+        long,
+        value_name = "Z85",
+        requires = "curve_server_secret",
+        help_heading = "Security"
+    )]
+    pub(crate) curve_allow: Vec<String>,
+
+    /// CURVE client of a server with this public key.
+    #[arg(
+        long,
+        value_name = "Z85",
+        conflicts_with_all = ["plain_user", "plain_server"],
+        help_heading = "Security"
+    )]
     pub(crate) curve_server_public: Option<String>,
 
-    /// CURVE client secret key (not yet supported).
-    #[arg(long, value_name = "Z85", hide = true)]
+    /// CURVE client secret key (a fresh key pair is made when not given).
+    #[arg(
+        long,
+        value_name = "Z85",
+        requires = "curve_server_public",
+        help_heading = "Security"
+    )]
     pub(crate) curve_secret: Option<String>,
 
-    /// CURVE client public key (not yet supported).
-    #[arg(long, value_name = "Z85", hide = true)]
+    /// CURVE client public key: checked against --curve-secret.
+    #[arg(
+        long,
+        value_name = "Z85",
+        requires = "curve_secret",
+        help_heading = "Security"
+    )]
     pub(crate) curve_public: Option<String>,
 
     /// Print socket events (connections, handshakes, failures) on stderr.
@@ -272,8 +303,7 @@ pub(crate) enum Command {
     },
     /// The quick-start tour: every pattern over inproc, ipc and tcp, with throughput and latency.
     Bench(BenchArgs),
-    /// Generate a CURVE key pair (not yet supported: comes with CURVE).
-    #[command(hide = true)]
+    /// Generate a CURVE key pair and print it in Z85 (`public: ...`, `secret: ...`).
     Keygen,
 }
 

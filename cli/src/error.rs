@@ -11,9 +11,6 @@ pub(crate) enum CliError {
     /// The command line is valid for clap but not for oxmq (exit status 2).
     #[error("{0}")]
     Usage(String),
-    /// A feature that exists in libzmq but not yet in oxmq.
-    #[error("{0} is not yet supported by oxmq")]
-    NotYetSupported(&'static str),
     /// A socket operation failed (bad endpoint, bind in use, …).
     #[error("{0}")]
     Socket(#[from] SocketError),

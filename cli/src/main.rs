@@ -6,6 +6,7 @@
 //! oxmq perf local-thr|remote-thr|local-lat|remote-lat ...   libzmq's perf tools, interoperable
 //! oxmq perf inproc-thr|inproc-lat <SIZE> <COUNT>
 //! oxmq bench                                                 the quick-start tour
+//! oxmq keygen                                                a CURVE key pair in Z85
 //! ```
 //!
 //! Every failure ends with one line on stderr (`oxmq: error: ...`) and a
@@ -42,9 +43,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Proxy(p)) => proxy::run(p).await,
         Some(Command::Perf { test }) => perf::run(test).await,
         Some(Command::Bench(b)) => bench::run(b).await,
-        Some(Command::Keygen) => Err(CliError::NotYetSupported("oxmq keygen (CURVE keys)")),
+        Some(Command::Keygen) => keygen(),
         None => socket_cmd::run(cli.socket).await,
     }
+}
+
+/// `oxmq keygen`: a fresh CURVE key pair, one `name: key` line each, in
+/// the order libzmq's `curve_keygen` prints them.
+fn keygen() -> Result<(), CliError> {
+    let pair = oxmq::zmtp::CurveKeyPair::try_generate()
+        .map_err(|e| CliError::Other(format!("cannot generate a key pair: {e}")))?;
+    println!("public: {}", pair.public.to_z85());
+    println!("secret: {}", &*pair.secret.to_z85());
+    Ok(())
 }
 
 fn main() {
@@ -56,8 +67,14 @@ fn main() {
         Err(e) => {
             // clap explains over several lines; the contract is one line.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or("invalid arguments");
             let first = first.strip_prefix("error: ").unwrap_or(first);
+            // "… not provided:" lists the arguments on the next lines.
+            let first = match (first.ends_with(':'), lines.next()) {
+                (true, Some(next)) => format!("{first} {next}"),
+                _ => first.to_string(),
+            };
             let hint = if first.contains("TYPE>'") || first.contains("TYPE]'") {
                 ": expected pair, pub, sub, xpub, xsub, req, rep, dealer, router, push or pull"
             } else {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use oxmq::transports::{Authenticator, ZapRequest};
-use oxmq::zmtp::{AuthReply, MechanismConfig};
+use oxmq::transports::{Authenticator, ZapRequest, Zauth};
+use oxmq::zmtp::{AuthReply, CurveKeyPair, CurvePublicKey, CurveSecretKey, MechanismConfig};
 use oxmq::{AnySocket, Context, Message};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -134,15 +134,6 @@ async fn next_message(
 
 /// Applies the socket options of the command line.
 fn configure(socket: &AnySocket, kind: Kind, args: &SocketArgs) -> Result<bool, CliError> {
-    if args.curve_server_secret.is_some()
-        || args.curve_server_public.is_some()
-        || args.curve_secret.is_some()
-        || args.curve_public.is_some()
-    {
-        return Err(CliError::NotYetSupported(
-            "CURVE security (--curve-* options)",
-        ));
-    }
     let identity = match &args.identity {
         Some(id) if id.is_empty() || id.len() > 255 => {
             return Err(usage("--identity must be 1 to 255 bytes long"))
@@ -182,9 +173,15 @@ fn configure(socket: &AnySocket, kind: Kind, args: &SocketArgs) -> Result<bool, 
             let auth: Arc<dyn Authenticator> = Arc::new(check);
             Some((MechanismConfig::PlainServer, Some(auth)))
         }
-        _ => None,
+        _ => curve_mechanism(args)?,
     };
-    let auth_client = matches!(mechanism, Some((MechanismConfig::PlainClient { .. }, _)));
+    let auth_client = matches!(
+        mechanism,
+        Some((
+            MechanismConfig::PlainClient { .. } | MechanismConfig::CurveClient { .. },
+            _
+        ))
+    );
     let linger = match args.linger {
         // A publisher's messages to a subscriber that went away would wait
         // for it forever (libzmq's default, which the other types keep): a
@@ -216,6 +213,69 @@ fn configure(socket: &AnySocket, kind: Kind, args: &SocketArgs) -> Result<bool, 
         }
     });
     Ok(auth_client)
+}
+
+/// A mechanism and, for a server, who authenticates its peers.
+type Security = (MechanismConfig, Option<Arc<dyn Authenticator>>);
+
+/// A CURVE key given on the command line.
+fn z85_key(option: &str, text: &str) -> Result<[u8; 32], CliError> {
+    let bytes = oxmq::zmtp::z85::decode(text)
+        .map_err(|e| usage(format!("{option}: not a Z85 key: {e}")))?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+        usage(format!(
+            "{option}: a CURVE key is 40 Z85 characters (32 bytes), got {} bytes",
+            bytes.len()
+        ))
+    })
+}
+
+/// The CURVE options: a server (`--curve-server-secret`, optionally with an
+/// allow list) or a client (`--curve-server-public`).
+fn curve_mechanism(args: &SocketArgs) -> Result<Option<Security>, CliError> {
+    if let Some(secret) = &args.curve_server_secret {
+        let secret = CurveSecretKey::from_bytes(z85_key("--curve-server-secret", secret)?);
+        let keypair = CurveKeyPair::from_secret(secret);
+        let auth: Option<Arc<dyn Authenticator>> = if args.curve_allow.is_empty() {
+            None
+        } else {
+            let zauth = Zauth::new();
+            for key in &args.curve_allow {
+                zauth.allow_curve_key(z85_key("--curve-allow", key)?);
+            }
+            Some(Arc::new(zauth))
+        };
+        return Ok(Some((MechanismConfig::CurveServer { keypair }, auth)));
+    }
+    let Some(server) = &args.curve_server_public else {
+        return Ok(None);
+    };
+    let server_key = CurvePublicKey::from_bytes(z85_key("--curve-server-public", server)?);
+    let keypair = match &args.curve_secret {
+        Some(secret) => {
+            let pair = CurveKeyPair::from_secret(CurveSecretKey::from_bytes(z85_key(
+                "--curve-secret",
+                secret,
+            )?));
+            if let Some(public) = &args.curve_public {
+                if pair.public.0 != z85_key("--curve-public", public)? {
+                    return Err(usage(
+                        "--curve-public is not the public key of --curve-secret",
+                    ));
+                }
+            }
+            pair
+        }
+        None => CurveKeyPair::try_generate()
+            .map_err(|e| CliError::Other(format!("cannot generate a key pair: {e}")))?,
+    };
+    Ok(Some((
+        MechanismConfig::CurveClient {
+            server_key,
+            keypair,
+        },
+        None,
+    )))
 }
 
 /// Runs the socket command.

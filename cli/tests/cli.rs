@@ -348,20 +348,130 @@ fn wrong_socket_type_fails() {
     push.kill();
 }
 
+/// `oxmq keygen` → (public, secret), checking the output's shape.
+fn keygen() -> (String, String) {
+    let out = run(&["keygen"], "").ok();
+    let lines = out.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let public = lines[0].strip_prefix("public: ").expect("public line");
+    let secret = lines[1].strip_prefix("secret: ").expect("secret line");
+    assert_eq!((public.len(), secret.len()), (40, 40), "{lines:?}");
+    assert_ne!(public, secret);
+    (public.to_string(), secret.to_string())
+}
+
 #[test]
-fn curve_is_not_yet_supported() {
+fn keygen_makes_fresh_z85_pairs() {
+    let (p1, s1) = keygen();
+    let (p2, s2) = keygen();
+    assert_ne!(p1, p2);
+    assert_ne!(s1, s2);
+}
+
+#[test]
+fn curve_with_an_allow_list() {
+    let ep = ipc("curve");
+    let (server_public, server_secret) = keygen();
+    let (client_public, client_secret) = keygen();
+    let pull = start(&[
+        "pull",
+        "--bind",
+        &ep,
+        "--curve-server-secret",
+        &server_secret,
+        "--curve-allow",
+        &client_public,
+        "-n",
+        "1",
+    ]);
+    // A client with a key of its own that is not on the list: refused.
     run(
         &[
             "push",
             "--connect",
-            "tcp://127.0.0.1:1",
+            &ep,
             "--curve-server-public",
-            "x",
+            &server_public,
         ],
-        "",
+        "refused\n",
     )
-    .fails_with("not yet supported");
-    run(&["keygen"], "").fails_with("not yet supported");
+    .fails_with("authentication refused");
+    // The listed client (its public key checked against its secret).
+    run(
+        &[
+            "push",
+            "--connect",
+            &ep,
+            "--curve-server-public",
+            &server_public,
+            "--curve-secret",
+            &client_secret,
+            "--curve-public",
+            &client_public,
+        ],
+        "welcome\n",
+    )
+    .ok();
+    assert_eq!(pull.finish().ok().lines(), ["welcome"]);
+}
+
+#[test]
+fn curve_without_an_allow_list_lets_in_any_client_knowing_the_server_key() {
+    let ep = ipc("curveany");
+    let (server_public, server_secret) = keygen();
+    let rep = start(&[
+        "rep",
+        "--bind",
+        &ep,
+        "--echo",
+        "-n",
+        "1",
+        "--curve-server-secret",
+        &server_secret,
+    ]);
+    let out = run(
+        &[
+            "req",
+            "--connect",
+            &ep,
+            "--send",
+            "--curve-server-public",
+            &server_public,
+        ],
+        "secret handshake\n",
+    )
+    .ok();
+    assert_eq!(out.lines(), ["secret handshake"]);
+    rep.finish().ok();
+}
+
+#[test]
+fn curve_options_are_checked() {
+    let (public, secret) = keygen();
+    let (other_public, _) = keygen();
+    let connect = ["push", "--connect", "tcp://127.0.0.1:1"];
+    let with = |extra: &[&str]| -> Vec<String> {
+        connect.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let args = with(&["--curve-server-public", "not z85!"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&args, "").fails_with("--curve-server-public: not a Z85 key");
+    let args = with(&["--curve-server-public", "HelloWorld"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&args, "").fails_with("40 Z85 characters");
+    let args = with(&[
+        "--curve-server-public",
+        &public,
+        "--curve-secret",
+        &secret,
+        "--curve-public",
+        &other_public,
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&args, "").fails_with("is not the public key of --curve-secret");
+    let args = with(&["--curve-secret", &secret]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&args, "").fails_with("--curve-server-public");
 }
 
 #[test]
