@@ -19,14 +19,21 @@
 //!   through `run` and through the built binary.
 //!
 //! Targets: [`frame_decoder`], [`greeting`], [`handshake_null`],
-//! [`handshake_plain`], [`endpoint`], [`z85`]. The first bytes of an input are used
-//! as choices (a size limit, a chunk size, a socket type…) by [`Input`], so
-//! that one byte string describes one whole scenario.
+//! [`handshake_plain`], [`handshake_curve_server`],
+//! [`handshake_curve_client`], [`endpoint`], [`z85`]. The first bytes of an
+//! input are used as choices (a size limit, a chunk size, a socket type…) by
+//! [`Input`], so that one byte string describes one whole scenario; the
+//! CURVE targets read the whole input as a script (see [`curve`]), since
+//! random bytes cannot forge the boxes a CURVE handshake is made of.
 
+pub mod curve;
+pub mod curve_seeds;
 pub mod endpoint;
 pub mod frame_decoder;
 pub mod greeting;
 pub mod handshake;
+pub mod handshake_curve_client;
+pub mod handshake_curve_server;
 pub mod handshake_null;
 pub mod handshake_plain;
 pub mod z85;
@@ -41,6 +48,8 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("greeting", greeting::run),
     ("handshake_null", handshake_null::run),
     ("handshake_plain", handshake_plain::run),
+    ("handshake_curve_server", handshake_curve_server::run),
+    ("handshake_curve_client", handshake_curve_client::run),
     ("endpoint", endpoint::run),
     ("z85", z85::run),
 ];
@@ -77,6 +86,18 @@ impl<'a> Input<'a> {
     /// The next four bytes, big-endian.
     pub fn u32(&mut self) -> u32 {
         u32::from_be_bytes([self.byte(), self.byte(), self.byte(), self.byte()])
+    }
+
+    /// The next `n` bytes, or fewer if the input ends first.
+    pub fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.data.split_at(n.min(self.data.len()));
+        self.data = rest;
+        head
+    }
+
+    /// Whether the input is used up.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
     }
 
     /// Whatever is left.
@@ -128,7 +149,12 @@ mod tests {
         assert_eq!(i.byte(), 1);
         assert_eq!(i.u16(), 0x0203);
         assert_eq!(i.u32(), 0);
+        assert!(i.is_empty());
         assert_eq!(i.rest(), &[] as &[u8]);
+        let mut i = Input::new(&[1, 2, 3]);
+        assert_eq!(i.take(2), &[1, 2]);
+        assert_eq!(i.take(5), &[3]);
+        assert_eq!(i.take(1), &[] as &[u8]);
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! grammar (valid frames, greetings, commands, endpoints, then damaged),
 //! which reach deeper than random bytes do in a few hundred cases.
 
-use oxmq_fuzz::{endpoint, frame_decoder, greeting, handshake_null, handshake_plain, z85};
+use oxmq_fuzz::curve::{self, FrameStep, Header, Mutation, Role, Step};
+use oxmq_fuzz::curve_seeds::{self, Expect};
+use oxmq_fuzz::{endpoint, frame_decoder, greeting, handshake_curve_client};
+use oxmq_fuzz::{handshake_curve_server, handshake_null, handshake_plain, z85};
 use proptest::prelude::*;
 
 // ------------------------------------------------------------ builders ----
@@ -141,6 +144,75 @@ fn a_frame() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// A CURVE script header: mostly the right key and compatible types.
+fn curve_header() -> impl Strategy<Value = Header> {
+    (
+        proptest::bool::weighted(0.1),
+        proptest::bool::weighted(0.2),
+        any::<u8>(),
+        any::<u8>(),
+        prop_oneof![3 => Just(0u8), 1 => any::<u8>()],
+    )
+        .prop_map(|(wrong_key, any_types, a, b, chunk)| Header {
+            wrong_key,
+            any_types,
+            a,
+            b,
+            chunk,
+        })
+}
+
+fn a_mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        // Mostly near the start: command names, nonces, tags.
+        (prop_oneof![3 => 0..48u16, 1 => any::<u16>()], any::<u8>())
+            .prop_map(|(at, mask)| Mutation::Flip { at, mask }),
+        any::<u16>().prop_map(|to| Mutation::Truncate { to }),
+        prop::collection::vec(any::<u8>(), 1..=32).prop_map(|tail| Mutation::Extend { tail }),
+    ]
+}
+
+/// A handshake step, genuine ones and answers favoured so that many
+/// scripts get deep.
+fn a_step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => Just(Step::Genuine),
+        3 => Just(Step::Auth { choice: 0 }),
+        2 => a_mutation().prop_map(Step::Mutate),
+        1 => any::<u8>().prop_map(|index| Step::Replay { index }),
+        1 => Just(Step::Drop),
+        1 => prop::collection::vec(any::<u8>(), 0..60).prop_map(|body| Step::RawCommand { body }),
+        1 => prop::collection::vec(any::<u8>(), 0..8).prop_map(|bytes| Step::RawWire { bytes }),
+        1 => any::<u8>().prop_map(|choice| Step::Auth { choice }),
+        1 => Just(Step::SpuriousAuth),
+    ]
+}
+
+fn a_frame_step() -> impl Strategy<Value = FrameStep> {
+    prop_oneof![
+        3 => (any::<bool>(), any::<u8>(), prop::collection::vec(any::<u8>(), 0..400))
+            .prop_map(|(to_sut, flags, body)| FrameStep::Send { to_sut, flags, body }),
+        3 => (any::<bool>(), any::<u8>())
+            .prop_map(|(to_sut, index)| FrameStep::Deliver { to_sut, index }),
+        2 => (any::<bool>(), any::<u8>(), a_mutation())
+            .prop_map(|(to_sut, index, mutation)| FrameStep::Tamper { to_sut, index, mutation }),
+        1 => (any::<bool>(), any::<u8>())
+            .prop_map(|(to_sut, index)| FrameStep::Replay { to_sut, index }),
+        1 => (any::<bool>(), prop::collection::vec(any::<u8>(), 0..60))
+            .prop_map(|(to_sut, body)| FrameStep::Raw { to_sut, body }),
+    ]
+}
+
+/// A whole CURVE script.
+fn curve_script() -> impl Strategy<Value = Vec<u8>> {
+    (
+        curve_header(),
+        prop::collection::vec(a_step(), 0..6),
+        prop::collection::vec(a_frame_step(), 0..16),
+    )
+        .prop_map(|(h, steps, frames)| curve::script(h, &steps, &frames))
+}
+
 // ----------------------------------------------------------- properties ----
 
 proptest! {
@@ -234,6 +306,26 @@ proptest! {
     }
 
     #[test]
+    fn handshake_curve_server_random(data in any_bytes()) {
+        handshake_curve_server::run(&data);
+    }
+
+    #[test]
+    fn handshake_curve_server_scripts(data in curve_script()) {
+        handshake_curve_server::run(&data);
+    }
+
+    #[test]
+    fn handshake_curve_client_random(data in any_bytes()) {
+        handshake_curve_client::run(&data);
+    }
+
+    #[test]
+    fn handshake_curve_client_scripts(data in curve_script()) {
+        handshake_curve_client::run(&data);
+    }
+
+    #[test]
     fn endpoint_random(role in any::<u8>(), s in any::<String>()) {
         let mut data = vec![role];
         data.extend_from_slice(s.as_bytes());
@@ -262,5 +354,54 @@ proptest! {
         (cut, flip) in damage_args(),
     ) {
         z85::run(&damage(groups.concat().into_bytes(), cut, flip));
+    }
+}
+
+/// The hand-written CURVE seeds: each file holds its script, and each
+/// script has its documented outcome. With `OXMQ_FUZZ_WRITE_SEEDS=1` the
+/// files are (re)written from the scripts first.
+#[test]
+fn curve_seeds_hold_their_scripts_and_outcomes() {
+    let write = std::env::var_os("OXMQ_FUZZ_WRITE_SEEDS").is_some();
+    for (target, role) in [
+        ("handshake_curve_server", Role::Server),
+        ("handshake_curve_client", Role::Client),
+    ] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("seeds")
+            .join(target);
+        for seed in curve_seeds::seeds(role) {
+            let path = dir.join(format!("seed-{}", seed.name));
+            if write {
+                std::fs::create_dir_all(&dir).expect("create the seed directory");
+                std::fs::write(&path, &seed.data).expect("write a seed");
+            }
+            let stored = std::fs::read(&path).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (write it with OXMQ_FUZZ_WRITE_SEEDS=1)",
+                    path.display()
+                )
+            });
+            assert_eq!(stored, seed.data, "{} is not its script", path.display());
+            let report = curve::run_script(role, &seed.data);
+            let what = format!("{target} {}: {report:?}", seed.name);
+            match seed.expect {
+                Expect::Completes { accepted, rejected } => {
+                    assert!(report.completed, "{what}");
+                    assert_eq!(
+                        (report.frames_accepted, report.frames_rejected),
+                        (accepted, rejected),
+                        "{what}"
+                    );
+                }
+                Expect::Fails(error) => {
+                    assert!(!report.completed, "{what}");
+                    assert!(
+                        report.failure.as_deref().is_some_and(|f| f.contains(error)),
+                        "{what}: expected {error:?}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,5 @@
+//! libFuzzer entry point of the `handshake_curve_client` target; the body is
+//! [`oxmq_fuzz::handshake_curve_client::run`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oxmq_fuzz::handshake_curve_client::run(data));
