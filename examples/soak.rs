@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use oxmq::{Context, Dealer, Message, Pub, Pull, Push, Router, Sub};
+use oxmq::{Context, Dealer, Message, Pub, Pull, Push, Router, SocketError, Sub};
 use tokio::sync::watch;
 
 /// What to run.
@@ -210,16 +210,18 @@ async fn checked<T>(
 
 // ------------------------------------------------------- ROUTER/DEALER ----
 
-/// Echoes until aborted (the DEALERs may still wait for replies after the
-/// stop signal).
+/// Echoes until aborted or the context is shut down (the DEALERs may
+/// still wait for replies after the stop signal).
 async fn router_echo(mut router: Router, c: Arc<Counters>) {
     loop {
         match router.recv().await {
-            Ok(m) => {
-                if let Err(e) = router.send(m).await {
-                    c.error(format!("router send: {e}"));
-                }
-            }
+            Ok(m) => match router.send(m).await {
+                Ok(()) => {}
+                Err(SocketError::Closed) => return,
+                Err(e) => c.error(format!("router send: {e}")),
+            },
+            // The end of the run: the context was shut down.
+            Err(SocketError::Closed) => return,
             Err(e) => {
                 c.error(format!("router recv: {e}"));
                 return;
@@ -330,18 +332,23 @@ async fn subscriber(
 // ------------------------------------------------------------ PUSH/PULL ----
 
 async fn worker(mut tasks: Pull, mut results: Push, c: Arc<Counters>) {
-    // Ends when the run's context shuts down under it (aborted).
+    // Ends when the run's context shuts down under it (`Closed`).
     loop {
         let task = match tasks.recv().await {
             Ok(t) => t,
+            Err(SocketError::Closed) => return,
             Err(e) => {
                 c.error(format!("worker recv: {e}"));
                 return;
             }
         };
-        if let Err(e) = results.send(task).await {
-            c.error(format!("worker send: {e}"));
-            return;
+        match results.send(task).await {
+            Ok(()) => {}
+            Err(SocketError::Closed) => return,
+            Err(e) => {
+                c.error(format!("worker send: {e}"));
+                return;
+            }
         }
     }
 }
@@ -357,6 +364,7 @@ async fn sink(mut pull: Pull, c: Arc<Counters>, sum: Arc<AtomicU64>) {
                 }
                 None => c.error(format!("sink: bad task {m:?}")),
             },
+            Err(SocketError::Closed) => return,
             Err(e) => {
                 c.error(format!("sink recv: {e}"));
                 return;
@@ -371,6 +379,7 @@ async fn collector(mut pull: Pull, c: Arc<Counters>, open: Arc<Mutex<HashMap<u64
     loop {
         let m = match pull.recv().await {
             Ok(m) => m,
+            Err(SocketError::Closed) => return,
             Err(e) => {
                 c.error(format!("collector recv: {e}"));
                 return;

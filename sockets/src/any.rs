@@ -135,7 +135,8 @@ impl AnySocket {
         each!(self, s => s.set_options(f))
     }
 
-    /// Sends a message (see each type's `send`).
+    /// Sends a message (see each type's `send`); [`SocketError::Closed`]
+    /// once the context is shut down.
     pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
         match self {
             AnySocket::Sub(_) => Err(SocketError::Unsupported("SUB cannot send")),
@@ -152,7 +153,8 @@ impl AnySocket {
         }
     }
 
-    /// Receives a message (see each type's `recv`). Cancel-safe.
+    /// Receives a message (see each type's `recv`); [`SocketError::Closed`]
+    /// once the context is shut down. Cancel-safe.
     pub async fn recv(&mut self) -> Result<Message, SocketError> {
         match self {
             AnySocket::Pub(_) => Err(SocketError::Unsupported("PUB cannot receive")),
@@ -226,7 +228,11 @@ impl ProxyStats {
 
 /// Forwards messages both ways between `frontend` and `backend` (for
 /// ROUTER/DEALER, XSUB/XPUB, PULL/PUSH …), copying each to `capture` if
-/// given. Runs until a socket fails.
+/// given. Runs until a socket fails; so when the sockets' context is shut
+/// down it returns `Err(`[`SocketError::Closed`]`)` at once, whether it
+/// was waiting for a message or for room to forward one (the message in
+/// hand is then dropped), as libzmq's `zmq_proxy` returns `ETERM`. A
+/// broker treats that as its normal end.
 pub async fn proxy(
     frontend: &mut AnySocket,
     backend: &mut AnySocket,
@@ -240,7 +246,8 @@ pub async fn proxy(
 /// Like [`proxy`], steered by messages on `control`: `PAUSE` stops
 /// forwarding, `RESUME` restarts it, `TERMINATE` ends the proxy (returning
 /// the statistics) and `STATISTICS` replies on `control` with eight 64-bit
-/// counters (native byte order, as libzmq sends them).
+/// counters (native byte order, as libzmq sends them). Like [`proxy`], it
+/// returns `Err(`[`SocketError::Closed`]`)` once the context is shut down.
 pub async fn proxy_steerable(
     frontend: &mut AnySocket,
     backend: &mut AnySocket,

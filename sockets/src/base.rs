@@ -1,7 +1,12 @@
-//! What every socket type has: its transport (endpoints, monitor) and its
-//! peers.
+//! What every socket type has: its transport (endpoints, monitor), its
+//! peers, and the watch on its context's shutdown.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll, Waker};
 
 use oxmq_transports::{Context, SocketTransport, TransportOptions};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::error::SocketError;
 use crate::peers::Peers;
@@ -11,16 +16,121 @@ use crate::peers::Peers;
 pub(crate) struct Base {
     pub(crate) transport: SocketTransport,
     pub(crate) peers: Peers,
+    closing: Closing,
+}
+
+/// How a waiting socket notices its context's shutdown.
+///
+/// Every call checks [`SocketTransport::is_closed`] first (two atomic
+/// loads). A call that would wait also polls `signal`, so the shutdown
+/// wakes it; that costs nothing while messages flow, as it happens only
+/// on the way to `Pending`, and polling again with the waker `signal`
+/// already holds (the same task waiting again) is skipped.
+struct Closing {
+    /// Completes when the socket's context is shut down (allocated once,
+    /// with the socket).
+    signal: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// The waker `signal` was last polled with.
+    registered: Option<Waker>,
+    /// Whether the `Stream` has yielded `Err(Closed)`; after it, `None`.
+    stream_closed: bool,
+    /// Whether the `Stream` has yielded `None` (`FusedStream`).
+    stream_ended: bool,
+}
+
+impl std::fmt::Debug for Closing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Closing")
+            .field("stream_closed", &self.stream_closed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Base {
     pub(crate) fn new(ctx: &Context, options: TransportOptions, max_peers: Option<usize>) -> Self {
         let (transport, intake) = SocketTransport::new(ctx, options);
+        let signal = Box::pin(transport.closed());
         Base {
             transport,
             peers: Peers::new(intake, max_peers),
+            closing: Closing {
+                signal,
+                registered: None,
+                stream_closed: false,
+                stream_ended: false,
+            },
         }
     }
+
+    /// Whether the socket's context was shut down (no lock, no waker).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.transport.is_closed()
+    }
+
+    /// `Err(Closed)` once the context was shut down.
+    pub(crate) fn check_open(&self) -> Result<(), SocketError> {
+        if self.is_closed() {
+            Err(SocketError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// For an operation about to return `Pending`: `Ready(Err(Closed))` if
+    /// the context was shut down, else `Pending` with the shutdown
+    /// registered to wake `cx`.
+    pub(crate) fn pending<T>(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<T, SocketError>> {
+        let c = &mut self.closing;
+        if c.registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            // `signal` will wake this task; the flag tells what happened.
+            return if self.transport.is_closed() {
+                Poll::Ready(Err(SocketError::Closed))
+            } else {
+                Poll::Pending
+            };
+        }
+        match c.signal.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(SocketError::Closed)),
+            Poll::Pending => {
+                c.registered = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// What the `Stream` yields for a receive result: after the shutdown,
+    /// `Err(Closed)` once, then `None`.
+    pub(crate) fn stream_item(
+        &mut self,
+        r: Poll<Result<oxmq_zmtp::Message, SocketError>>,
+    ) -> Poll<Option<Result<oxmq_zmtp::Message, SocketError>>> {
+        match r {
+            Poll::Ready(Err(SocketError::Closed)) if self.closing.stream_closed => {
+                self.closing.stream_ended = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Err(SocketError::Closed)) => {
+                self.closing.stream_closed = true;
+                Poll::Ready(Some(Err(SocketError::Closed)))
+            }
+            other => other.map(Some),
+        }
+    }
+
+    /// Whether the `Stream` has ended (`FusedStream::is_terminated`).
+    pub(crate) fn stream_ended(&self) -> bool {
+        self.closing.stream_ended
+    }
+}
+
+/// Access to the [`Base`] of a socket type (implemented by
+/// `socket_common!`).
+pub(crate) trait HasBase {
+    fn base(&self) -> &Base;
+    fn base_mut(&mut self) -> &mut Base;
 }
 
 /// Implements the endpoint and option methods every socket type shares.
@@ -28,7 +138,8 @@ macro_rules! socket_common {
     ($ty:ident) => {
         impl $ty {
             /// Connects to an endpoint. Returns at once; the connection is
-            /// made, and remade, in the background.
+            /// made, and remade, in the background. [`SocketError::Closed`]
+            /// once the context was shut down.
             pub fn connect(&self, endpoint: &str) -> Result<(), SocketError> {
                 Ok(self.base.transport.connect(endpoint)?)
             }
@@ -36,20 +147,35 @@ macro_rules! socket_common {
         socket_common!($ty, custom_connect);
     };
     ($ty:ident, custom_connect) => {
+        impl $crate::base::HasBase for $ty {
+            fn base(&self) -> &$crate::base::Base {
+                &self.base
+            }
+
+            fn base_mut(&mut self) -> &mut $crate::base::Base {
+                &mut self.base
+            }
+        }
+
         impl $ty {
             /// Binds to an endpoint (`tcp://127.0.0.1:0`, `ipc:///tmp/x`,
             /// `inproc://name`); returns the resolved endpoint.
+            /// [`SocketError::Closed`] once the context was shut down.
             pub async fn bind(&self, endpoint: &str) -> Result<String, SocketError> {
                 Ok(self.base.transport.bind(endpoint).await?)
             }
 
-            /// Stops listening on an endpoint.
+            /// Stops listening on an endpoint. [`SocketError::Closed`] once
+            /// the context was shut down.
             pub fn unbind(&self, endpoint: &str) -> Result<(), SocketError> {
+                self.base.check_open()?;
                 Ok(self.base.transport.unbind(endpoint)?)
             }
 
-            /// Stops connecting to an endpoint.
+            /// Stops connecting to an endpoint. [`SocketError::Closed`] once
+            /// the context was shut down.
             pub fn disconnect(&self, endpoint: &str) -> Result<(), SocketError> {
+                self.base.check_open()?;
                 Ok(self.base.transport.disconnect(endpoint)?)
             }
 

@@ -6,9 +6,10 @@ use oxmq_transports::TransportError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SocketError {
-    /// bind/connect/unbind/disconnect failed.
+    /// bind/connect/unbind/disconnect failed. (The transport's
+    /// [`TransportError::Closed`] becomes [`SocketError::Closed`].)
     #[error(transparent)]
-    Transport(#[from] TransportError),
+    Transport(TransportError),
     /// A message must have at least one frame.
     #[error("cannot send a message with no frames")]
     EmptyMessage,
@@ -25,7 +26,18 @@ pub enum SocketError {
     /// The socket type does not support this operation.
     #[error("not supported: {0}")]
     Unsupported(&'static str),
-    /// The socket's context was shut down.
+    /// The socket's context was shut down (libzmq's `ETERM`): after
+    /// `Context::shutdown`, every call on the socket fails with this, and
+    /// so do the calls that were waiting (see the crate docs, "Shutdown").
     #[error("the socket's context was shut down")]
     Closed,
+}
+
+impl From<TransportError> for SocketError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Closed => SocketError::Closed,
+            other => SocketError::Transport(other),
+        }
+    }
 }

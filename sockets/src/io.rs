@@ -7,21 +7,29 @@
 //! never register interest (there is nothing to wake), and a `try_send`
 //! only uses pipes that have room right now, so nothing is reserved behind
 //! the caller's back.
+//!
+//! Shutdown: the functions here wrap each type's poll function. They fail
+//! with [`SocketError::Closed`] first thing once the context was shut down
+//! (a flag check: queued messages are not delivered any more, as in
+//! libzmq), and when the type's poll function returns `Pending` they
+//! register for the shutdown too (`Base::pending`), so that a waiting
+//! call wakes up and fails.
 
 use std::task::{Context, Poll, Waker};
 
 use oxmq_zmtp::Message;
 
+use crate::base::HasBase;
 use crate::error::SocketError;
 
 /// A type whose receive side is one poll function.
-pub(crate) trait PollRecv {
+pub(crate) trait PollRecv: HasBase {
     /// The next message; `Pending` registers interest in every source.
     fn poll_recv_msg(&mut self, cx: &mut Context<'_>) -> Poll<Message>;
 }
 
 /// A type whose send side is one poll function over a message slot.
-pub(crate) trait PollSend {
+pub(crate) trait PollSend: HasBase {
     /// Queues the message in `slot` (leaving it there while `Pending`).
     /// With `wait == false`, only pipes with room now are used and
     /// `Pending` means "would block".
@@ -46,6 +54,75 @@ pub(crate) fn once<T>(f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
     std::future::Future::poll(fut.as_mut(), &mut cx)
 }
 
+/// Receives, failing with `Closed` after the context's shutdown.
+pub(crate) fn poll_recv<S: PollRecv>(
+    s: &mut S,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Message, SocketError>> {
+    if s.base().is_closed() {
+        return Poll::Ready(Err(SocketError::Closed));
+    }
+    match s.poll_recv_msg(cx) {
+        Poll::Ready(m) => Poll::Ready(Ok(m)),
+        Poll::Pending => s.base_mut().pending(cx),
+    }
+}
+
+/// `try_recv`: one look, no waker.
+pub(crate) fn try_recv<S: PollRecv>(s: &mut S) -> Result<Message, SocketError> {
+    s.base().check_open()?;
+    match once(|cx| s.poll_recv_msg(cx)) {
+        Poll::Ready(m) => Ok(m),
+        Poll::Pending => Err(SocketError::WouldBlock),
+    }
+}
+
+/// The `Stream`: after the shutdown, `Err(Closed)` once, then `None`.
+pub(crate) fn poll_next<S: PollRecv>(
+    s: &mut S,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Message, SocketError>>> {
+    let r = poll_recv(s, cx);
+    s.base_mut().stream_item(r)
+}
+
+/// Sends the message in `slot`, failing with `Closed` (the message
+/// dropped) after the context's shutdown. With `wait == false`, `Pending`
+/// means "would block" and nothing is registered.
+pub(crate) fn poll_send<S: PollSend>(
+    s: &mut S,
+    cx: &mut Context<'_>,
+    slot: &mut Option<Message>,
+    wait: bool,
+) -> Poll<Result<(), SocketError>> {
+    if s.base().is_closed() {
+        *slot = None;
+        return Poll::Ready(Err(SocketError::Closed));
+    }
+    poll_send_checked(s, cx, slot, wait)
+}
+
+/// [`poll_send`] for a caller that has just checked the flag itself
+/// (`send`, `try_send`: one check per message): the check is left to the
+/// way to `Pending` (a `send` woken by the shutdown finds it there).
+pub(crate) fn poll_send_checked<S: PollSend>(
+    s: &mut S,
+    cx: &mut Context<'_>,
+    slot: &mut Option<Message>,
+    wait: bool,
+) -> Poll<Result<(), SocketError>> {
+    match s.poll_send_msg(cx, slot, wait) {
+        Poll::Pending if wait => {
+            let r = s.base_mut().pending(cx);
+            if r.is_ready() {
+                *slot = None;
+            }
+            r
+        }
+        other => other,
+    }
+}
+
 /// Why `try_send` did not queue the message.
 #[derive(Debug, thiserror::Error)]
 pub enum TrySendError {
@@ -64,22 +141,26 @@ macro_rules! impl_recv {
         impl $ty {
             /// Receives the next message, waiting for one.
             ///
+            /// Fails with [`SocketError::Closed`] once the context is shut
+            /// down, also when it is waiting then, and even if messages
+            /// are still queued (as libzmq's `ETERM`).
+            ///
             /// Cancel safety: cancel-safe; a message is taken off its pipe
             /// only when this returns it.
             pub async fn recv(&mut self) -> Result<Message, SocketError> {
-                Ok(std::future::poll_fn(|cx| $crate::io::PollRecv::poll_recv_msg(self, cx)).await)
+                std::future::poll_fn(|cx| $crate::io::poll_recv(self, cx)).await
             }
 
             /// Receives a message if one is queued; [`SocketError::WouldBlock`]
-            /// otherwise.
+            /// otherwise, [`SocketError::Closed`] once the context was shut
+            /// down.
             pub fn try_recv(&mut self) -> Result<Message, SocketError> {
-                match $crate::io::once(|cx| $crate::io::PollRecv::poll_recv_msg(self, cx)) {
-                    std::task::Poll::Ready(m) => Ok(m),
-                    std::task::Poll::Pending => Err(SocketError::WouldBlock),
-                }
+                $crate::io::try_recv(self)
             }
         }
 
+        /// Each item is a received message. Once the context is shut down,
+        /// the stream yields `Err(SocketError::Closed)` once, then ends.
         impl futures::Stream for $ty {
             type Item = Result<Message, SocketError>;
 
@@ -87,7 +168,13 @@ macro_rules! impl_recv {
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<Option<Self::Item>> {
-                $crate::io::PollRecv::poll_recv_msg(self.get_mut(), cx).map(|m| Some(Ok(m)))
+                $crate::io::poll_next(self.get_mut(), cx)
+            }
+        }
+
+        impl futures::stream::FusedStream for $ty {
+            fn is_terminated(&self) -> bool {
+                $crate::base::HasBase::base(self).stream_ended()
             }
         }
     };
@@ -100,38 +187,47 @@ macro_rules! impl_send {
         impl $ty {
             #[doc = $doc]
             ///
+            /// Fails with [`SocketError::Closed`] once the context is shut
+            /// down, also when it is waiting then (the message is dropped).
+            ///
             /// Cancel safety: if the future is dropped before it completes,
             /// the message was not queued (it is dropped with the future).
             pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
                 let msg = msg.into();
+                $crate::base::HasBase::base(self).check_open()?;
                 $crate::base::check_message(&msg)?;
                 // What the Sink buffered goes first.
                 let mut pending = $crate::io::PollSend::sink_slot(self).take();
-                std::future::poll_fn(|cx| {
-                    $crate::io::PollSend::poll_send_msg(self, cx, &mut pending, true)
-                })
-                .await?;
+                if pending.is_some() {
+                    std::future::poll_fn(|cx| {
+                        $crate::io::poll_send_checked(self, cx, &mut pending, true)
+                    })
+                    .await?;
+                }
                 let mut slot = Some(msg);
-                std::future::poll_fn(|cx| {
-                    $crate::io::PollSend::poll_send_msg(self, cx, &mut slot, true)
-                })
-                .await
+                std::future::poll_fn(|cx| $crate::io::poll_send_checked(self, cx, &mut slot, true))
+                    .await
             }
 
             /// Queues a message only if that needs no waiting; otherwise
-            /// hands it back in [`TrySendError::WouldBlock`].
+            /// hands it back in
+            /// [`TrySendError::WouldBlock`](crate::TrySendError::WouldBlock).
+            /// Once the context was shut down:
+            /// `TrySendError::Socket(SocketError::Closed)` (the message is
+            /// dropped).
             pub fn try_send(
                 &mut self,
                 msg: impl Into<Message>,
             ) -> Result<(), $crate::io::TrySendError> {
                 let msg = msg.into();
+                $crate::base::HasBase::base(self).check_open()?;
                 $crate::base::check_message(&msg)?;
                 if $crate::io::PollSend::sink_slot(self).is_some() {
                     return Err($crate::io::TrySendError::WouldBlock(msg));
                 }
                 let mut slot = Some(msg);
                 let sent = $crate::io::once(|cx| {
-                    $crate::io::PollSend::poll_send_msg(self, cx, &mut slot, false)
+                    $crate::io::poll_send_checked(self, cx, &mut slot, false)
                 });
                 match (sent, slot) {
                     (std::task::Poll::Ready(r), _) => Ok(r?),
@@ -143,6 +239,9 @@ macro_rules! impl_send {
             }
         }
 
+        /// Buffers one message. Once the context is shut down, every
+        /// method fails with [`SocketError::Closed`] (`poll_close` too) and
+        /// a buffered message is dropped.
         impl futures::Sink<Message> for $ty {
             type Error = SocketError;
 
@@ -152,7 +251,7 @@ macro_rules! impl_send {
             ) -> std::task::Poll<Result<(), SocketError>> {
                 let this = self.get_mut();
                 let mut pending = $crate::io::PollSend::sink_slot(this).take();
-                let r = $crate::io::PollSend::poll_send_msg(this, cx, &mut pending, true);
+                let r = $crate::io::poll_send(this, cx, &mut pending, true);
                 *$crate::io::PollSend::sink_slot(this) = pending;
                 r
             }
@@ -161,6 +260,7 @@ macro_rules! impl_send {
                 self: std::pin::Pin<&mut Self>,
                 item: Message,
             ) -> Result<(), SocketError> {
+                $crate::base::HasBase::base(&*self).check_open()?;
                 $crate::base::check_message(&item)?;
                 *$crate::io::PollSend::sink_slot(self.get_mut()) = Some(item);
                 Ok(())

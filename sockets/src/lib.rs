@@ -36,6 +36,25 @@
 //! - [`any`]: [`AnySocket`] (type chosen at run time), [`proxy`] and
 //!   [`proxy_steerable`].
 //! - [`error`]: [`SocketError`], the crate's error type.
+//!
+//! # Shutdown
+//!
+//! After `Context::shutdown` (libzmq's `zmq_ctx_shutdown`), every
+//! operation of the context's sockets fails with [`SocketError::Closed`]
+//! (libzmq's `ETERM`): `send`, `recv`, REQ/REP's, `subscribe`, the split
+//! halves, [`AnySocket`], and `bind`, `connect`, `unbind`, `disconnect`.
+//! That holds for calls already waiting — a `recv` waiting for a message,
+//! a `send` waiting for a peer or for room wakes up and fails — and for
+//! later calls even if messages are still queued: as in libzmq, they are
+//! not delivered any more. `try_recv` and `try_send` fail with `Closed`
+//! too (`TrySendError::Socket`; the message is dropped). Each socket's
+//! `Stream` yields `Err(Closed)` once and then ends (`None`; it is a
+//! `FusedStream`), its `Sink` fails every call with `Closed` and drops
+//! the message it buffered; [`proxy`] returns `Err(Closed)`.
+//!
+//! The check costs two atomic loads per call (no lock, no allocation); a
+//! socket registers for the shutdown only when a call is about to wait,
+//! and only when the waiting task changes.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 

@@ -1,7 +1,7 @@
 //! PUB, XPUB, SUB and XSUB (RFC 29 PUBSUB).
 //!
 //! Filtering happens at the publisher: every subscriber's subscriptions are
-//! kept in one [`SubTrie`], and a published message goes to the peers with a
+//! kept in one `SubTrie`, and a published message goes to the peers with a
 //! subscription that is a prefix of its first frame. A publisher never
 //! blocks: a subscriber whose pipe is full (SNDHWM) misses the message,
 //! others keep getting theirs (XPUB with `nodrop` waits instead).
@@ -551,25 +551,42 @@ impl Sub {
     }
 
     /// Subscribes to messages whose first frame starts with `topic` (`""`:
-    /// everything). Subscriptions are counted.
+    /// everything). Subscriptions are counted. [`SocketError::Closed`] once
+    /// the context is shut down.
     pub async fn subscribe(&mut self, topic: impl Into<Bytes>) -> Result<(), SocketError> {
+        self.base.check_open()?;
         let topic = topic.into();
         self.subscriber.add(&topic);
-        let mut slot = Some(subscription_message(true, &topic));
-        let (subscriber, base) = (&mut self.subscriber, &mut self.base);
-        poll_fn(|cx| subscriber.poll_send_all(base, cx, &mut slot, true)).await
+        self.send_upstream(subscription_message(true, &topic)).await
     }
 
-    /// Cancels one subscription to `topic`.
+    /// Cancels one subscription to `topic`. [`SocketError::Closed`] once
+    /// the context is shut down.
     pub async fn unsubscribe(&mut self, topic: impl Into<Bytes>) -> Result<(), SocketError> {
+        self.base.check_open()?;
         let topic = topic.into();
         // Only the last unsubscription of a topic goes upstream.
         if self.subscriber.remove(&topic) != Some(true) {
             return Ok(());
         }
-        let mut slot = Some(subscription_message(false, &topic));
+        self.send_upstream(subscription_message(false, &topic))
+            .await
+    }
+
+    /// Sends a (un)subscription to every peer, waiting for room.
+    async fn send_upstream(&mut self, msg: Message) -> Result<(), SocketError> {
+        let mut slot = Some(msg);
         let (subscriber, base) = (&mut self.subscriber, &mut self.base);
-        poll_fn(|cx| subscriber.poll_send_all(base, cx, &mut slot, true)).await
+        poll_fn(|cx| {
+            if base.is_closed() {
+                return Poll::Ready(Err(SocketError::Closed));
+            }
+            match subscriber.poll_send_all(base, cx, &mut slot, true) {
+                Poll::Pending => base.pending(cx),
+                ready => ready,
+            }
+        })
+        .await
     }
 }
 

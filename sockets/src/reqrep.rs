@@ -57,12 +57,15 @@ impl Req {
     }
 
     /// Sends a request. Fails with [`SocketError::State`] while a reply is
-    /// awaited (unless relaxed). Waits for a peer with room.
+    /// awaited (unless relaxed). Waits for a peer with room. Fails with
+    /// [`SocketError::Closed`] once the context is shut down, also when it
+    /// is waiting then.
     ///
     /// Cancel safety: if dropped before completion the request was not
     /// sent and the socket stays ready to send.
     pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
         let mut msg = msg.into();
+        self.base.check_open()?;
         check_message(&msg)?;
         if self.awaiting.is_some() && !self.relaxed {
             return Err(SocketError::State(
@@ -77,29 +80,41 @@ impl Req {
         let mut slot = Some(msg);
         let base = &mut self.base;
         let peer = poll_fn(|cx| {
+            if base.is_closed() {
+                return Poll::Ready(Err(SocketError::Closed));
+            }
             // Late replies to an abandoned request are dropped here.
             while let Poll::Ready(ev) = base.peers.poll_event(cx) {
                 if let Event::Message(_, m) = ev {
                     tracing::trace!(target: "oxmq", frames = m.len(), "REQ: dropping stale reply");
                 }
             }
-            base.peers.poll_send_lb(cx, &mut slot, true)
+            match base.peers.poll_send_lb(cx, &mut slot, true) {
+                Poll::Ready(peer) => Poll::Ready(Ok(peer)),
+                Poll::Pending => base.pending(cx),
+            }
         })
-        .await;
+        .await?;
         self.next_id = self.next_id.wrapping_add(1);
         self.awaiting = Some((peer, id));
         Ok(())
     }
 
     /// Receives the reply to the last request. Fails with
-    /// [`SocketError::State`] when no request is outstanding. Cancel-safe.
+    /// [`SocketError::State`] when no request is outstanding, and with
+    /// [`SocketError::Closed`] once the context is shut down (also when it
+    /// is waiting then, and even if the reply has arrived). Cancel-safe.
     pub async fn recv(&mut self) -> Result<Message, SocketError> {
+        self.base.check_open()?;
         let Some((peer, id)) = self.awaiting else {
             return Err(SocketError::State("REQ: send a request before receiving"));
         };
         let correlate = self.correlate;
         let base = &mut self.base;
         let reply = poll_fn(|cx| loop {
+            if base.is_closed() {
+                return Poll::Ready(Err(SocketError::Closed));
+            }
             match base.peers.poll_event(cx) {
                 Poll::Ready(Event::Message(from, mut m)) => {
                     if from != peer {
@@ -113,16 +128,16 @@ impl Req {
                     }
                     match m.pop_front() {
                         Some(delimiter) if delimiter.is_empty() && !m.is_empty() => {
-                            return Poll::Ready(m)
+                            return Poll::Ready(Ok(m))
                         }
                         _ => continue,
                     }
                 }
                 Poll::Ready(_) => {}
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return base.pending(cx),
             }
         })
-        .await;
+        .await?;
         self.awaiting = None;
         Ok(reply)
     }
@@ -148,8 +163,11 @@ impl Rep {
     }
 
     /// Receives the next request (envelope removed). Fails with
-    /// [`SocketError::State`] while a reply is owed. Cancel-safe.
+    /// [`SocketError::State`] while a reply is owed, and with
+    /// [`SocketError::Closed`] once the context is shut down (also when it
+    /// is waiting then, and even if requests are queued). Cancel-safe.
     pub async fn recv(&mut self) -> Result<Message, SocketError> {
+        self.base.check_open()?;
         if self.pending.is_some() {
             return Err(SocketError::State(
                 "REP: send the reply before receiving again",
@@ -157,6 +175,9 @@ impl Rep {
         }
         let base = &mut self.base;
         let (peer, envelope, body) = poll_fn(|cx| loop {
+            if base.is_closed() {
+                return Poll::Ready(Err(SocketError::Closed));
+            }
             match base.peers.poll_event(cx) {
                 Poll::Ready(Event::Message(from, mut m)) => {
                     let Some(pos) = m.iter().position(|f| f.is_empty()) else {
@@ -167,13 +188,13 @@ impl Rep {
                     if body.is_empty() {
                         continue;
                     }
-                    return Poll::Ready((from, m, body));
+                    return Poll::Ready(Ok((from, m, body)));
                 }
                 Poll::Ready(_) => {}
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return base.pending(cx),
             }
         })
-        .await;
+        .await?;
         self.pending = Some((peer, envelope));
         Ok(body)
     }
@@ -181,9 +202,11 @@ impl Rep {
     /// Sends the reply to the last request. Fails with
     /// [`SocketError::State`] if no request is pending. Never waits: if the
     /// requester is gone or its pipe is full the reply is dropped, as libzmq
-    /// does.
+    /// does. Fails with [`SocketError::Closed`] once the context was shut
+    /// down.
     pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
         let msg = msg.into();
+        self.base.check_open()?;
         check_message(&msg)?;
         let Some((peer, mut envelope)) = self.pending.take() else {
             return Err(SocketError::State("REP: receive a request before replying"));

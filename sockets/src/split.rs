@@ -9,6 +9,10 @@
 //! halves poll through a common waker that wakes whichever halves are
 //! waiting: an event wakes the half that needs it, and the other one only
 //! if it, too, is waiting.
+//!
+//! After the context's shutdown both halves fail with
+//! [`SocketError::Closed`], as the socket itself does (the `RecvHalf`
+//! stream yields `Err(Closed)` once, then ends).
 
 use std::fmt;
 use std::pin::Pin;
@@ -34,7 +38,16 @@ pub trait Duplex: sealed::Sealed + Send + 'static {
     ) -> Poll<Result<(), SocketError>>;
 
     #[doc(hidden)]
-    fn poll_recv_duplex(&mut self, cx: &mut Context<'_>) -> Poll<Message>;
+    fn poll_recv_duplex(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, SocketError>>;
+
+    #[doc(hidden)]
+    fn poll_next_duplex(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Message, SocketError>>>;
+
+    #[doc(hidden)]
+    fn is_terminated_duplex(&self) -> bool;
 }
 
 #[derive(Default)]
@@ -133,7 +146,8 @@ impl<S: Duplex> SendHalf<S> {
         r
     }
 
-    /// Sends a message, waiting as the socket's own `send` does. Cancel
+    /// Sends a message, waiting as the socket's own `send` does; fails
+    /// with [`SocketError::Closed`] once the context is shut down. Cancel
     /// safety: if dropped before completion, the message was not queued.
     pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), SocketError> {
         let msg = msg.into();
@@ -169,27 +183,40 @@ impl<S: Duplex> SendHalf<S> {
 }
 
 impl<S: Duplex> RecvHalf<S> {
-    fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Message> {
+    fn poll_with<T>(
+        &self,
+        cx: &mut Context<'_>,
+        f: impl FnOnce(&mut S, &mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
         lock(&self.shared.waiting).recv = Some(cx.waker().clone());
         let mut both = Context::from_waker(&self.waker);
-        let r = lock(&self.shared.socket).poll_recv_duplex(&mut both);
+        let r = f(&mut lock(&self.shared.socket), &mut both);
         if r.is_ready() {
             lock(&self.shared.waiting).recv = None;
         }
         r
     }
 
-    /// Receives the next message. Cancel-safe.
+    /// Receives the next message; fails with [`SocketError::Closed`] once
+    /// the context is shut down. Cancel-safe.
     pub async fn recv(&mut self) -> Result<Message, SocketError> {
-        Ok(std::future::poll_fn(|cx| self.poll_recv(cx)).await)
+        std::future::poll_fn(|cx| self.poll_with(cx, S::poll_recv_duplex)).await
     }
 }
 
+/// As the socket's own `Stream`: after the shutdown, `Err(Closed)` once,
+/// then the end.
 impl<S: Duplex> futures::Stream for RecvHalf<S> {
     type Item = Result<Message, SocketError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.poll_recv(cx).map(|m| Some(Ok(m)))
+        self.poll_with(cx, S::poll_next_duplex)
+    }
+}
+
+impl<S: Duplex> futures::stream::FusedStream for RecvHalf<S> {
+    fn is_terminated(&self) -> bool {
+        lock(&self.shared.socket).is_terminated_duplex()
     }
 }
 
@@ -204,14 +231,25 @@ macro_rules! impl_split {
                 cx: &mut std::task::Context<'_>,
                 slot: &mut Option<Message>,
             ) -> std::task::Poll<Result<(), SocketError>> {
-                $crate::io::PollSend::poll_send_msg(self, cx, slot, true)
+                $crate::io::poll_send(self, cx, slot, true)
             }
 
             fn poll_recv_duplex(
                 &mut self,
                 cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<Message> {
-                $crate::io::PollRecv::poll_recv_msg(self, cx)
+            ) -> std::task::Poll<Result<Message, SocketError>> {
+                $crate::io::poll_recv(self, cx)
+            }
+
+            fn poll_next_duplex(
+                &mut self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<Result<Message, SocketError>>> {
+                $crate::io::poll_next(self, cx)
+            }
+
+            fn is_terminated_duplex(&self) -> bool {
+                $crate::base::HasBase::base(self).stream_ended()
             }
         }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
@@ -26,6 +26,9 @@ struct Inner {
     inproc: Mutex<HashMap<String, watch::Sender<Option<Arc<InprocBinder>>>>>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
+    /// Set by `shutdown` before `shutdown` is cancelled: a plain load for
+    /// the sockets' per-call check (`is_cancelled` takes a lock).
+    shut_down: AtomicBool,
     next_socket_id: AtomicU64,
     authenticator: Mutex<Option<Arc<dyn Authenticator>>>,
     /// Notified when `term` starts.
@@ -61,6 +64,7 @@ impl Context {
                 inproc: Mutex::new(HashMap::new()),
                 tracker: TaskTracker::new(),
                 shutdown: CancellationToken::new(),
+                shut_down: AtomicBool::new(false),
                 next_socket_id: AtomicU64::new(1),
                 authenticator: Mutex::new(None),
                 term: tokio::sync::Notify::new(),
@@ -86,9 +90,20 @@ impl Context {
     }
 
     /// Stops every socket of this context at once: listeners close, queued
-    /// messages are dropped without lingering. Sockets return `Closed` errors.
+    /// messages are dropped without lingering. Like `zmq_ctx_shutdown`,
+    /// every operation of the context's sockets — those waiting now and all
+    /// later ones, even with messages still queued — then fails with a
+    /// `Closed` error (libzmq's `ETERM`), and so do `bind` and `connect`.
     pub fn shutdown(&self) {
+        // The flag first: whoever the cancellation wakes sees it set.
+        self.inner.shut_down.store(true, Ordering::Release);
         self.inner.shutdown.cancel();
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called. One atomic load:
+    /// cheap enough to check on every send and receive.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.shut_down.load(Ordering::Acquire)
     }
 
     /// Waits until every background task has ended: after all sockets were

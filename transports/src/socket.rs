@@ -3,11 +3,11 @@
 //! of [`Peer`]s they produce for the pattern logic.
 
 use std::fmt;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::connection::{
     accept_loop, bind_ipc, bind_tcp, connect_session, SessionPipe, Shared, Target,
@@ -41,6 +41,9 @@ pub struct SocketTransport {
     options: Mutex<TransportOptions>,
     endpoints: Mutex<Vec<EndpointEntry>>,
     last_endpoint: Mutex<Option<String>>,
+    /// Set by `close` before the socket's token is cancelled (see
+    /// `is_closed`).
+    closed: AtomicBool,
 }
 
 impl fmt::Debug for SocketTransport {
@@ -75,6 +78,7 @@ impl SocketTransport {
             options: Mutex::new(options),
             endpoints: Mutex::new(Vec::new()),
             last_endpoint: Mutex::new(None),
+            closed: AtomicBool::new(false),
         };
         (transport, peers_rx)
     }
@@ -104,9 +108,21 @@ impl SocketTransport {
         lock(&self.last_endpoint).clone()
     }
 
-    /// Whether the socket (or its context) was closed.
+    /// Whether the socket (or its context) was closed. Two atomic loads
+    /// and no lock, so the sockets check it on every send and receive.
     pub fn is_closed(&self) -> bool {
-        self.shared.token.is_cancelled()
+        // The socket's token is cancelled by `close` and by the context's
+        // `shutdown` only, and each sets its flag first: this is
+        // `token.is_cancelled()` without the token's lock.
+        self.closed.load(Ordering::Acquire) || self.shared.ctx.is_shut_down()
+    }
+
+    /// A future that completes once the socket or its context is closed
+    /// (at once if it already is). A socket keeps one and polls it only
+    /// when it would otherwise wait, so that a pending `send`/`recv` wakes
+    /// up and fails when the context is shut down.
+    pub fn closed(&self) -> WaitForCancellationFutureOwned {
+        self.shared.token.clone().cancelled_owned()
     }
 
     /// Binds to `endpoint`; returns the resolved endpoint (ephemeral ports
@@ -312,6 +328,7 @@ impl SocketTransport {
 
     /// Closes every endpoint. Also done on drop.
     pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         if self.shared.token.is_cancelled() {
             return;
         }
