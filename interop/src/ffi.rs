@@ -47,6 +47,13 @@ extern "C" {
 
     pub(crate) fn zmq_msg_init(msg: *mut ZmqMsg) -> c_int;
     pub(crate) fn zmq_msg_init_size(msg: *mut ZmqMsg, size: usize) -> c_int;
+    pub(crate) fn zmq_msg_init_data(
+        msg: *mut ZmqMsg,
+        data: *mut c_void,
+        size: usize,
+        ffn: Option<unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void)>,
+        hint: *mut c_void,
+    ) -> c_int;
     pub(crate) fn zmq_msg_send(msg: *mut ZmqMsg, socket: *mut c_void, flags: c_int) -> c_int;
     pub(crate) fn zmq_msg_recv(msg: *mut ZmqMsg, socket: *mut c_void, flags: c_int) -> c_int;
     pub(crate) fn zmq_msg_close(msg: *mut ZmqMsg) -> c_int;

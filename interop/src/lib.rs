@@ -33,6 +33,10 @@
 //!   or [`poll()`]. A `Socket` is `Send` (not `Sync`), so a libzmq peer runs
 //!   on a `std::thread` or in `tokio::task::spawn_blocking` while oxmq runs
 //!   on tokio.
+//! * [`MessageBuf`]: one reused `zmq_msg_t` for [`Socket::recv_into`] /
+//!   [`Socket::send_buf`], and [`Socket::send_static`] for constant
+//!   messages — libzmq's copy-free paths, as its perf tools use them (the
+//!   benchmarks in `benches/` do).
 //! * [`Monitor`] / [`MonitorEvent`]: `zmq_socket_monitor` events (handshake
 //!   succeeded / failed, connected, …).
 //! * [`ZapHandler`]: a ZAP handler thread deciding PLAIN / CURVE logins
@@ -94,7 +98,7 @@ pub use consts::{
 pub use context::Context;
 pub use error::{Error, Result};
 pub use monitor::{event_name, Monitor, MonitorEvent};
-pub use msg::{Frame, Received};
+pub use msg::{Frame, MessageBuf, Received};
 pub use socket::{poll, PollItem, Socket, DEFAULT_LINGER_MS};
 pub use zap::{ZapHandler, ZapReply, ZapRequest, ZAP_ENDPOINT};
 

@@ -45,6 +45,33 @@ impl Msg {
         Ok(msg)
     }
 
+    /// A message whose body is `data` itself (`zmq_msg_init_data` without
+    /// a free function): libzmq neither copies nor frees it, and never
+    /// writes to it.
+    pub(crate) fn borrowing_static(data: &'static [u8]) -> Result<Msg> {
+        let mut raw = Box::new(ffi::ZmqMsg::zeroed());
+        // SAFETY: `raw` is writable storage for a zmq_msg_t. With no free
+        // function libzmq makes a "constant" message that only reads `data`,
+        // which is `'static`, so it outlives every copy of the message
+        // (including ones queued in libzmq's pipes). Failure is checked.
+        check(unsafe {
+            ffi::zmq_msg_init_data(
+                &mut *raw,
+                data.as_ptr().cast_mut().cast(),
+                data.len(),
+                None,
+                std::ptr::null_mut(),
+            )
+        })?;
+        Ok(Msg { raw })
+    }
+
+    /// `zmq_msg_size`.
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: the message is initialised (invariant of `Msg`).
+        unsafe { ffi::zmq_msg_size(&*self.raw) }
+    }
+
     /// Pointer for `zmq_msg_send` / `zmq_msg_recv`.
     pub(crate) fn as_mut_ptr(&mut self) -> *mut ffi::ZmqMsg {
         &mut *self.raw
@@ -98,6 +125,86 @@ impl Drop for Msg {
         unsafe {
             ffi::zmq_msg_close(&mut *self.raw);
         }
+    }
+}
+
+/// A reusable libzmq message (`zmq_msg_t`): receive into it with
+/// [`Socket::recv_into`](crate::Socket::recv_into) and send its content back
+/// with [`Socket::send_buf`](crate::Socket::send_buf), without copying the
+/// body or allocating per message — the way libzmq's own `perf/local_thr`
+/// and `perf/local_lat` do.
+///
+/// ```
+/// use oxmq_interop::{Context, MessageBuf, SocketType};
+///
+/// let ctx = Context::new();
+/// let pull = ctx.socket(SocketType::Pull)?;
+/// let push = ctx.socket(SocketType::Push)?;
+/// let endpoint = oxmq_interop::unique_inproc_endpoint("doc");
+/// pull.bind(&endpoint)?;
+/// push.connect(&endpoint)?;
+/// push.send_static(b"first", 0)?;
+/// push.send_static(b"second", 0)?;
+/// let mut buf = MessageBuf::new();
+/// assert_eq!(pull.recv_into(&mut buf, 0)?, 5);
+/// assert_eq!(buf.data(), b"first");
+/// assert_eq!(pull.recv_into(&mut buf, 0)?, 6);
+/// assert!(!buf.more());
+/// assert_eq!(buf.data(), b"second");
+/// // Echo it back over another pair without copying.
+/// let back = ctx.socket(SocketType::Pull)?;
+/// let forth = ctx.socket(SocketType::Push)?;
+/// let endpoint = oxmq_interop::unique_inproc_endpoint("doc");
+/// back.bind(&endpoint)?;
+/// forth.connect(&endpoint)?;
+/// forth.send_buf(&mut buf, 0)?;
+/// assert!(buf.is_empty());
+/// assert_eq!(back.recv_frame(0)?.data, b"second");
+/// # Ok::<(), oxmq_interop::Error>(())
+/// ```
+pub struct MessageBuf {
+    pub(crate) msg: Msg,
+}
+
+impl MessageBuf {
+    /// An empty message.
+    pub fn new() -> MessageBuf {
+        MessageBuf { msg: Msg::empty() }
+    }
+
+    /// The body's length in bytes (`zmq_msg_size`).
+    pub fn len(&self) -> usize {
+        self.msg.len()
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The body.
+    pub fn data(&mut self) -> &[u8] {
+        self.msg.data()
+    }
+
+    /// `zmq_msg_more`: more frames of the same message follow this one.
+    pub fn more(&self) -> bool {
+        self.msg.more()
+    }
+}
+
+impl Default for MessageBuf {
+    fn default() -> Self {
+        MessageBuf::new()
+    }
+}
+
+impl std::fmt::Debug for MessageBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageBuf")
+            .field("len", &self.len())
+            .field("more", &self.more())
+            .finish()
     }
 }
 

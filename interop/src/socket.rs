@@ -10,7 +10,7 @@ use crate::context::RawContext;
 use crate::error::{check, Error, Result};
 use crate::ffi;
 use crate::monitor::Monitor;
-use crate::msg::{c_string, Frame, Msg, Received};
+use crate::msg::{c_string, Frame, MessageBuf, Msg, Received};
 
 /// `ZMQ_LINGER` (ms) given to every socket this crate creates.
 ///
@@ -266,6 +266,35 @@ impl Socket {
     /// `zmq_send`; behaves the same, but exercises libzmq's message path.
     pub fn send_msg(&self, data: &[u8], flags: i32) -> Result<()> {
         let mut msg = Msg::with_data(data)?;
+        // SAFETY: live socket and an initialised message; on success libzmq
+        // takes the content and leaves an empty message for `Msg` to close.
+        check(unsafe { ffi::zmq_msg_send(msg.as_mut_ptr(), self.ptr, flags) }).map(drop)
+    }
+
+    /// Receives one frame into `buf` (`zmq_msg_recv`; the previous content
+    /// is released) and returns its size. No copy, no allocation for the
+    /// message itself; see [`MessageBuf::more`] for multipart messages.
+    pub fn recv_into(&self, buf: &mut MessageBuf, flags: i32) -> Result<usize> {
+        // SAFETY: live socket and an initialised message, which libzmq
+        // closes and refills.
+        check(unsafe { ffi::zmq_msg_recv(buf.msg.as_mut_ptr(), self.ptr, flags) })?;
+        Ok(buf.len())
+    }
+
+    /// Sends the content of `buf` as one frame (`zmq_msg_send`, zero-copy);
+    /// on success `buf` is left empty, on failure (e.g. `EAGAIN` with
+    /// [`flags::DONTWAIT`]) it keeps its content.
+    pub fn send_buf(&self, buf: &mut MessageBuf, flags: i32) -> Result<()> {
+        // SAFETY: live socket and an initialised message; on success libzmq
+        // takes the content and re-initialises the message as empty.
+        check(unsafe { ffi::zmq_msg_send(buf.msg.as_mut_ptr(), self.ptr, flags) }).map(drop)
+    }
+
+    /// Sends `data` as one frame without copying or allocating: the
+    /// message borrows the `'static` bytes (`zmq_msg_init_data` with no
+    /// free function, a libzmq "constant" message).
+    pub fn send_static(&self, data: &'static [u8], flags: i32) -> Result<()> {
+        let mut msg = Msg::borrowing_static(data)?;
         // SAFETY: live socket and an initialised message; on success libzmq
         // takes the content and leaves an empty message for `Msg` to close.
         check(unsafe { ffi::zmq_msg_send(msg.as_mut_ptr(), self.ptr, flags) }).map(drop)
