@@ -905,6 +905,18 @@ fn main() {
         false,
         "DEALERs",
     );
+    let _ = writeln!(out, "## CURVE — PUSH/PULL over tcp\n");
+    let _ = writeln!(
+        out,
+        "`benches/curve.rs`: as the PUSH/PULL tcp table, with CURVE on both ends (the PULL is \
+         the CURVE server); libzmq 4.3.5 uses libsodium, oxmq RustCrypto (`crypto_box`). zmq.rs \
+         has no CURVE. Small messages are dominated by the per-message box set-up, large ones by \
+         the XSalsa20 stream: RustCrypto's `poly1305` picks its AVX2 backend at run time, whose \
+         per-message set-up costs more than the soft backend for small messages (build with \
+         `RUSTFLAGS=\"--cfg poly1305_force_soft\"` to compare), and its `salsa20` has no SIMD \
+         backend where libsodium has one.\n"
+    );
+    table(&mut out, &results, "curve/tcp", false, true, "size");
 
     let _ = writeln!(out, "## Memory of idle connections\n");
     let _ = writeln!(

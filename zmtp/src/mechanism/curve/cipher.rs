@@ -154,7 +154,15 @@ impl FrameCipher for CurveCipher {
         }
         let tag_at = MESSAGE.len() + 8;
         let tag = Tag::clone_from_slice(&frame_body[tag_at..tag_at + TAG_LEN]);
-        let mut plain = BytesMut::from(&frame_body[tag_at + TAG_LEN..]);
+        // Decrypt in place when the frame body is ours alone (the codec
+        // splits it off its read buffer): no copy of the payload.
+        let mut plain = match frame_body.try_into_mut() {
+            Ok(mut owned) => {
+                owned.advance(tag_at + TAG_LEN);
+                owned
+            }
+            Err(shared) => BytesMut::from(&shared[tag_at + TAG_LEN..]),
+        };
         let full_nonce = short_nonce(self.recv_prefix, nonce);
         self.session
             .decrypt_in_place_detached(&full_nonce, b"", &mut plain, &tag)
