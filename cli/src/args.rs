@@ -238,11 +238,12 @@ pub(crate) struct SocketArgs {
     pub(crate) plain_server: Option<String>,
 
     /// CURVE server with this secret key (40 Z85 characters, e.g. from
-    /// `oxmq keygen`). Without --curve-allow, any client that knows the
+    /// `oxmq keygen`; a key may start with '-'). Without --curve-allow, any client that knows the
     /// server's public key gets in (libzmq without a ZAP handler).
     #[arg(
         long,
         value_name = "Z85",
+        allow_hyphen_values = true,
         conflicts_with_all = ["curve_server_public", "plain_user", "plain_server"],
         help_heading = "Security"
     )]
@@ -252,6 +253,7 @@ pub(crate) struct SocketArgs {
     #[arg(
         long,
         value_name = "Z85",
+        allow_hyphen_values = true,
         requires = "curve_server_secret",
         help_heading = "Security"
     )]
@@ -261,6 +263,7 @@ pub(crate) struct SocketArgs {
     #[arg(
         long,
         value_name = "Z85",
+        allow_hyphen_values = true,
         conflicts_with_all = ["plain_user", "plain_server"],
         help_heading = "Security"
     )]
@@ -270,6 +273,7 @@ pub(crate) struct SocketArgs {
     #[arg(
         long,
         value_name = "Z85",
+        allow_hyphen_values = true,
         requires = "curve_server_public",
         help_heading = "Security"
     )]
@@ -279,6 +283,7 @@ pub(crate) struct SocketArgs {
     #[arg(
         long,
         value_name = "Z85",
+        allow_hyphen_values = true,
         requires = "curve_secret",
         help_heading = "Security"
     )]

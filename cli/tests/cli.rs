@@ -361,6 +361,24 @@ fn keygen() -> (String, String) {
 }
 
 #[test]
+fn curve_keys_may_start_with_a_hyphen() {
+    // '-' is a Z85 digit: forty of them are a valid key, taken as the
+    // option's value rather than as an unknown option.
+    let key = "-".repeat(40);
+    run(
+        &[
+            "push",
+            "--connect",
+            "tcp://127.0.0.1:1",
+            "--curve-server-public",
+            &key,
+        ],
+        "",
+    )
+    .ok();
+}
+
+#[test]
 fn keygen_makes_fresh_z85_pairs() {
     let (p1, s1) = keygen();
     let (p2, s2) = keygen();
