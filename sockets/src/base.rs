@@ -209,28 +209,20 @@ pub(crate) fn check_message(msg: &oxmq_zmtp::Message) -> Result<(), SocketError>
 }
 
 /// The next message from any peer, ignoring the other events.
+#[inline]
 pub(crate) fn poll_message(
     peers: &mut crate::peers::Peers,
     cx: &mut std::task::Context<'_>,
 ) -> std::task::Poll<(oxmq_transports::PeerId, oxmq_zmtp::Message)> {
-    use crate::peers::Event;
-    loop {
-        match peers.poll_event(cx) {
-            std::task::Poll::Ready(Event::Message(id, m)) => {
-                return std::task::Poll::Ready((id, m))
-            }
-            std::task::Poll::Ready(_) => {}
-            std::task::Poll::Pending => return std::task::Poll::Pending,
-        }
-    }
+    peers.poll_message(cx)
 }
 
 /// Takes and discards everything inbound (send-only sockets), so that
 /// connection markers never fill a pipe and closed peers are noticed.
+/// Registers for new peers only through the send path's own wait.
+#[inline]
 pub(crate) fn poll_discard(peers: &mut crate::peers::Peers, cx: &mut std::task::Context<'_>) {
-    while let std::task::Poll::Ready((_, m)) = poll_message(peers, cx) {
-        tracing::trace!(target: "oxmq", frames = m.len(), "discarding inbound message");
-    }
+    peers.discard_inbound(cx);
 }
 
 /// After draining events until `Pending`: `Ready` when that meant "nothing

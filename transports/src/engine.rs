@@ -5,10 +5,13 @@
 //! every wake-up, does as much work as it can:
 //!
 //! - **out**: drains up to [`OUT_BATCH`] messages from the outbound pipe at
-//!   once, encodes them into one buffer and writes it with as few syscalls
-//!   as the kernel allows;
-//! - **in**: reads up to 64 KiB at a time, decodes every complete frame in
-//!   the buffer (bodies are split off the read buffer, not copied), and hands
+//!   once (fewer when they are large), encodes them into one [`WireBuf`]
+//!   (small frames copied together, large bodies queued by reference) and
+//!   writes it with vectored writes, as few syscalls as the kernel allows;
+//! - **in**: reads up to 64 KiB at a time (or a whole large frame, whose
+//!   room the codec reserves once its header is in), decodes every complete
+//!   frame in the buffer (bodies are split off the read buffer, not
+//!   copied), and hands
 //!   each message to the inbound pipe without waiting when there is room;
 //!   when the pipe is full (RCVHWM) it stops reading, which pushes back on
 //!   the peer through TCP;
@@ -29,7 +32,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
+use oxmq_zmtp::codec::WireBuf;
 use oxmq_zmtp::command::subscribe;
 use oxmq_zmtp::command::Ping;
 use oxmq_zmtp::{Command, Inbound, Message, SocketType, Version, ZmtpCodec};
@@ -52,6 +56,11 @@ const READ_CHUNK: usize = 64 * 1024;
 const READ_MIN_FREE: usize = 4 * 1024;
 /// Loop iterations before yielding to other tasks.
 const BUDGET: usize = 64;
+/// Bytes read before yielding to other tasks: the socket then takes the
+/// messages delivered so far while they are fresh (the memory of their
+/// bodies goes back to the allocator in a steady trickle, not in bursts
+/// that it returns to the system and faults in again).
+const READ_BUDGET: usize = 1024 * 1024;
 
 /// Why an engine stopped.
 #[derive(Debug)]
@@ -169,16 +178,21 @@ pub(crate) struct Engine<'a, S> {
     io: S,
     codec: ZmtpCodec,
     rbuf: BytesMut,
-    wbuf: BytesMut,
+    wbuf: WireBuf,
     out_rx: &'a mut PipeReceiver,
     in_tx: PipeSender,
     pending_in: Option<Message>,
     batch: Vec<PipeMsg>,
+    /// Messages to take from the outbound pipe at once: [`OUT_BATCH`],
+    /// or fewer when messages are large.
+    out_limit: usize,
     cfg: EngineConfig,
     subs: Option<&'a mut SubscriptionLog>,
     cancel: Pin<Box<WaitForCancellationFutureOwned>>,
     closing: bool,
     out_done: bool,
+    /// Bytes read in this poll (see [`READ_BUDGET`]).
+    read_in_poll: usize,
     linger: Timer,
     ping: Timer,
     dead: Timer,
@@ -204,16 +218,18 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
             io,
             codec,
             rbuf,
-            wbuf: BytesMut::with_capacity(8 * 1024),
+            wbuf: WireBuf::with_capacity(8 * 1024),
             out_rx,
             in_tx,
             pending_in: None,
             batch: Vec::with_capacity(OUT_BATCH),
+            out_limit: OUT_BATCH,
             cfg,
             subs,
             cancel: Box::pin(cancel.cancelled_owned()),
             closing: false,
             out_done: false,
+            read_in_poll: 0,
             linger: Timer::new(),
             ping: Timer::new(),
             dead: Timer::new(),
@@ -239,15 +255,15 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
         if self.cfg.peer_version.has_commands() {
             // Encoding only fails inside a cipher, which reports through the
             // next encode of a message as well; nothing is lost by ignoring.
-            let _ = self.codec.encode_command(&cmd, &mut self.wbuf);
+            let _ = self.codec.encode_command(&cmd, self.wbuf.tail_mut());
         } else if let Some(frame) = subscribe::to_legacy(&cmd) {
             let _ = self
                 .codec
-                .encode_message(&Message::from(frame), &mut self.wbuf);
+                .encode_message_into(&Message::from(frame), &mut self.wbuf);
         }
     }
 
-    fn encode_out(&mut self, msg: Message) -> Result<(), oxmq_zmtp::Error> {
+    fn encode_out(&mut self, msg: &Message) -> Result<(), oxmq_zmtp::Error> {
         if self.is_sub_type() && msg.len() == 1 {
             if let Some(cmd) = subscribe::from_legacy(&msg[0]) {
                 if let Some(log) = self.subs.as_deref_mut() {
@@ -257,7 +273,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
                 return Ok(());
             }
         }
-        self.codec.encode_message(&msg, &mut self.wbuf)
+        self.codec.encode_message_into(msg, &mut self.wbuf)
     }
 
     fn start_closing(&mut self) {
@@ -283,7 +299,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
                 }
                 let pong = Command::Pong(ping.pong());
                 self.codec
-                    .encode_command(&pong, &mut self.wbuf)
+                    .encode_command(&pong, self.wbuf.tail_mut())
                     .map_err(EngineEnd::Protocol)?;
                 Ok(None)
             }
@@ -370,12 +386,16 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
                 Err(e) => return Err(EngineEnd::Protocol(e)),
             }
         }
+        if self.read_in_poll >= READ_BUDGET {
+            return Ok(progress);
+        }
         if self.rbuf.capacity() - self.rbuf.len() < READ_MIN_FREE {
             self.rbuf.reserve(READ_CHUNK);
         }
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.rbuf) {
             Poll::Ready(Ok(0)) => Err(EngineEnd::PeerClosed),
-            Poll::Ready(Ok(_)) => {
+            Poll::Ready(Ok(n)) => {
+                self.read_in_poll += n;
                 // Any traffic is a sign of life.
                 self.dead.armed = false;
                 self.ttl.armed = false;
@@ -390,34 +410,43 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
     fn poll_outbound(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineEnd> {
         let mut progress = false;
         while !self.out_done && self.wbuf.len() < WRITE_HIGH_WATER {
-            match self.out_rx.poll_recv_many(cx, &mut self.batch, OUT_BATCH) {
+            match self
+                .out_rx
+                .poll_recv_many(cx, &mut self.batch, self.out_limit)
+            {
                 Poll::Ready(0) => {
                     self.out_done = true;
                     self.start_closing();
                     progress = true;
                 }
-                Poll::Ready(_) => {
+                Poll::Ready(n) => {
                     progress = true;
+                    let before = self.wbuf.len();
+                    // Encoded in place, then dropped together: no message
+                    // is moved.
                     let mut batch = std::mem::take(&mut self.batch);
-                    for item in batch.drain(..) {
-                        if let PipeMsg::Message(msg) = item {
-                            self.encode_out(msg).map_err(EngineEnd::Protocol)?;
-                        }
-                    }
+                    let encoded = batch.iter().try_for_each(|item| match item {
+                        PipeMsg::Message(msg) => self.encode_out(msg),
+                        _ => Ok(()),
+                    });
+                    batch.clear();
                     self.batch = batch;
+                    encoded.map_err(EngineEnd::Protocol)?;
+                    // Take as many next time as fill the write high-water
+                    // mark at this batch's average size: large messages
+                    // stay in the pipe (under its HWM), not in the engine.
+                    let bytes = (self.wbuf.len() - before).max(1);
+                    self.out_limit = (WRITE_HIGH_WATER * n / bytes).clamp(1, OUT_BATCH);
                 }
                 Poll::Pending => break,
             }
         }
         while !self.wbuf.is_empty() {
-            match Pin::new(&mut self.io).poll_write(cx, &self.wbuf) {
+            match tokio_util::io::poll_write_buf(Pin::new(&mut self.io), cx, &mut self.wbuf) {
                 Poll::Ready(Ok(0)) => {
                     return Err(EngineEnd::Io(io::ErrorKind::WriteZero.into()));
                 }
-                Poll::Ready(Ok(n)) => {
-                    self.wbuf.advance(n);
-                    progress = true;
-                }
+                Poll::Ready(Ok(_)) => progress = true,
                 Poll::Ready(Err(e)) => return Err(EngineEnd::Io(e)),
                 Poll::Pending => break,
             }
@@ -431,7 +460,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
             let ttl = self.cfg.heartbeat_ttl.unwrap_or_default();
             let ping = Command::Ping(Ping::with_ttl(ttl, Bytes::new()));
             self.codec
-                .encode_command(&ping, &mut self.wbuf)
+                .encode_command(&ping, self.wbuf.tail_mut())
                 .map_err(EngineEnd::Protocol)?;
             if let Some(ivl) = self.cfg.heartbeat_ivl {
                 self.ping.arm(Instant::now() + ivl);
@@ -457,6 +486,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
         if self.closing && self.cfg.linger == Some(Duration::ZERO) {
             return Poll::Ready(EngineEnd::LingerExpired);
         }
+        self.read_in_poll = 0;
         for _ in 0..BUDGET {
             if self.closing && self.linger.poll_fired(cx) {
                 return Poll::Ready(EngineEnd::LingerExpired);
@@ -488,6 +518,10 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Engine<'a, S> {
                 };
             }
             if !progress {
+                if self.read_in_poll >= READ_BUDGET {
+                    // Reading stopped short, not for want of bytes.
+                    break;
+                }
                 return Poll::Pending;
             }
         }

@@ -15,14 +15,32 @@
 //! it sends waits there, and `Connected` comes when the peer does.
 //! When the peer is gone for good, the receiver yields `None` and sends fail.
 //!
+//! # The queue, and what a message costs
+//!
+//! A pipe is built to cost little per message, as libzmq's `ypipe` does:
+//!
+//! - Senders append to a mutex-guarded queue: one uncontended lock per
+//!   message, no allocation (the queue's buffers are reused).
+//! - The receiver takes the *whole* queue at once (it swaps its emptied
+//!   batch buffer for the senders' queue) and then works from its own
+//!   batch without any synchronisation; it locks again only when the batch
+//!   is used up, and only if a flag the senders raise when they write into
+//!   an empty queue says there is something (so looking into an empty pipe
+//!   costs one atomic load).
+//! - Wake-ups happen only on the way to sleep: the receiver registers its
+//!   waker when it finds the pipe empty, and the next send wakes it, once;
+//!   a sender registers only when the pipe is full.
+//!
 //! # High-water marks
 //!
-//! A pipe is an unbounded `tokio::sync::mpsc` channel plus a semaphore
-//! holding the HWM in permits: a message takes a permit from the sender and
-//! gives it back when the receiver takes the message, so exactly HWM
-//! messages fit, while `Connected` markers (and the internal close marker)
-//! pass without counting. A receiver that takes many messages at once gives
-//! their permits back in one operation.
+//! Senders count the messages they queued (and the slots they reserved);
+//! the receiver counts, in one atomic counter of its own, the messages it
+//! took. A pipe holds exactly HWM messages: a sender finds room while
+//! `queued - taken < HWM`, and looks at the receiver's counter only when
+//! its last view of it says the pipe is full. A sender that has to wait
+//! sets a flag in that counter, so the receiver's next take wakes it: each
+//! message taken makes room for one more, at once. `Connected` markers (and
+//! the internal close marker) are not counted.
 //!
 //! # Conflating pipes
 //!
@@ -31,7 +49,7 @@
 //! the one not taken yet — so it is never full and the HWM does not apply.
 //! Markers are kept, in order. It has the same [`PipeSender`] /
 //! [`PipeReceiver`] interface; a mutex-guarded queue of at most one message
-//! (plus markers) replaces the channel.
+//! (plus markers), taken one item at a time, replaces the batched queue.
 //!
 //! # Priming
 //!
@@ -50,17 +68,23 @@
 //! termination): the receiver ends at once, dropping what is queued, and
 //! senders see the pipe closed.
 //!
+//! # Cooperative scheduling
+//!
+//! [`PipeReceiver::poll_recv_many`] takes one unit of tokio's cooperative
+//! budget per call, as tokio's channels do. [`PipeReceiver::poll_recv`]
+//! takes none (it is called for every message, and the socket layer
+//! budgets its receive loop itself).
+//!
 //! [`close_pipe`]: PipeSender::close_pipe
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{ready, Context, Poll, Waker};
 
 use oxmq_zmtp::{Message, PeerInfo};
 use tokio::sync::mpsc::error::{SendError, TryRecvError, TrySendError};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore, TryAcquireError};
-use tokio_util::sync::{CancellationToken, PollSemaphore};
+use tokio_util::sync::CancellationToken;
 
 use crate::options::Primer;
 
@@ -106,7 +130,7 @@ pub struct Peer {
     pub primed: Vec<Message>,
 }
 
-/// What travels in the channel: pipe items, or the end of the pipe.
+/// What travels in a pipe: pipe items, or the end of the pipe.
 #[derive(Debug)]
 pub(crate) enum Item {
     Pipe(PipeMsg),
@@ -124,26 +148,28 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+fn wake_all(wakers: Vec<Waker>) {
+    for w in wakers {
+        w.wake();
+    }
+}
+
 /// Creates a pipe holding at most `hwm` messages (0 = unlimited).
 pub fn pipe(hwm: usize) -> (PipeSender, PipeReceiver) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let sem = Arc::new(Semaphore::new(capacity_of(hwm)));
-    let discard = Arc::new(AtomicBool::new(false));
+    let queue = Arc::new(Queue::new(capacity_of(hwm)));
     (
         PipeSender {
             inner: Tx::Queue(QueueTx {
-                tx,
-                room: PollSemaphore::new(sem.clone()),
-                sem: sem.clone(),
-                reserved: None,
-                waiting: false,
-                discard: discard.clone(),
+                queue: queue.clone(),
+                reserved: false,
             }),
         },
         PipeReceiver {
-            inner: Rx::Queue { rx, sem, discard },
+            inner: Rx::Queue(QueueRx {
+                queue,
+                batch: VecDeque::new(),
+            }),
             ended: false,
-            scratch: Vec::new(),
         },
     )
 }
@@ -165,7 +191,6 @@ pub fn conflate_pipe() -> (PipeSender, PipeReceiver) {
         PipeReceiver {
             inner: Rx::Slot(slot),
             ended: false,
-            scratch: Vec::new(),
         },
     )
 }
@@ -191,12 +216,368 @@ pub(crate) fn prime(tx: &PipeSender, primer: Option<&Primer>) -> Vec<Message> {
         .collect()
 }
 
-/// Semaphore permits for a HWM (0 = unlimited).
+/// The capacity for a HWM (0 = unlimited).
 fn capacity_of(hwm: usize) -> usize {
     if hwm == 0 {
-        Semaphore::MAX_PERMITS
+        usize::MAX
     } else {
-        hwm.min(Semaphore::MAX_PERMITS)
+        hwm
+    }
+}
+
+/// Keeps a value on cache lines of its own, so that what one side writes
+/// for every message does not slow down the other side's reads (128 bytes:
+/// adjacent-line prefetching pairs 64-byte lines on x86).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
+/// The bit of [`RxShared::read`] a sender sets when it waits for room.
+const WAITING: usize = 1 << (usize::BITS - 1);
+/// Message counts run modulo `WAITING`.
+const COUNT: usize = WAITING - 1;
+
+/// The shared state of a (non-conflating) pipe.
+#[derive(Debug)]
+pub(crate) struct Queue {
+    /// What the senders touch for every message.
+    state: Padded<Mutex<QueueState>>,
+    /// What the receiver writes for every message.
+    rx: Padded<RxShared>,
+    /// Set when the receiver has something to look at (items in an empty
+    /// queue, or the end), cleared by the receiver when it takes the items:
+    /// a receiver looking for items without registering (`try_recv`, a
+    /// socket's fast path) reads this instead of taking the senders' lock.
+    /// Senders write it once per batch, not per message.
+    ready: Padded<AtomicBool>,
+    /// Cancelled when the receiver is gone or closed.
+    rx_gone: CancellationToken,
+}
+
+#[derive(Debug, Default)]
+struct RxShared {
+    /// Messages the receiver has taken (modulo `WAITING`), plus the
+    /// `WAITING` bit.
+    read: AtomicUsize,
+    /// The pipe was aborted: the receiver ends at once.
+    aborted: AtomicBool,
+}
+
+#[derive(Debug)]
+struct QueueState {
+    /// Items sent and not yet taken by the receiver (which takes them all
+    /// at once).
+    items: VecDeque<Item>,
+    /// Messages ever queued plus slots reserved and not used yet (modulo
+    /// `WAITING`).
+    claimed: usize,
+    /// The receiver's `read` counter as last seen (never ahead of it).
+    read_seen: usize,
+    /// The HWM (`usize::MAX`: none).
+    capacity: usize,
+    /// The receiver, when it found the pipe empty.
+    rx_waker: Option<Waker>,
+    /// Senders waiting for room.
+    tx_wakers: Vec<Waker>,
+    senders: usize,
+    /// The receiver closed or went away, or the pipe was aborted: sends
+    /// fail.
+    closed: bool,
+}
+
+impl QueueState {
+    #[inline]
+    fn room_after(&self, read: usize) -> bool {
+        self.claimed.wrapping_sub(read) & COUNT < self.capacity
+    }
+
+    /// Whether a message fits; looks at the receiver's counter only when
+    /// the last view of it says no.
+    #[inline]
+    fn has_room(&mut self, read: &AtomicUsize) -> bool {
+        if self.room_after(self.read_seen) {
+            return true;
+        }
+        self.read_seen = read.load(Ordering::Acquire) & COUNT;
+        self.room_after(self.read_seen)
+    }
+
+    /// Messages queued or reserved, not taken yet.
+    fn used(&mut self, read: &AtomicUsize) -> usize {
+        self.read_seen = read.load(Ordering::Acquire) & COUNT;
+        self.claimed.wrapping_sub(self.read_seen) & COUNT
+    }
+
+    #[inline]
+    fn claim(&mut self) {
+        self.claimed = self.claimed.wrapping_add(1) & COUNT;
+    }
+
+    fn unclaim(&mut self) {
+        self.claimed = self.claimed.wrapping_sub(1) & COUNT;
+    }
+}
+
+/// What the receiver found when its batch was used up.
+enum Refill {
+    /// New items are in the batch.
+    Items,
+    /// Nothing yet (the waker, if any, is registered).
+    Empty,
+    /// Nothing, and nothing will come.
+    Ended,
+}
+
+impl Queue {
+    fn new(capacity: usize) -> Queue {
+        Queue {
+            state: Padded(Mutex::new(QueueState {
+                items: VecDeque::new(),
+                claimed: 0,
+                read_seen: 0,
+                capacity,
+                rx_waker: None,
+                tx_wakers: Vec::new(),
+                senders: 1,
+                closed: false,
+            })),
+            rx: Padded(RxShared::default()),
+            ready: Padded(AtomicBool::new(false)),
+            rx_gone: CancellationToken::new(),
+        }
+    }
+
+    #[inline]
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        lock(&self.state.0)
+    }
+
+    /// Appends an item (under the lock), flagging the receiver if the
+    /// queue was empty.
+    #[inline]
+    fn append(&self, st: &mut QueueState, item: Item) {
+        if st.items.is_empty() {
+            self.ready.0.store(true, Ordering::Release);
+        }
+        st.items.push_back(item);
+    }
+
+    /// Queues an item, claiming a slot for a message: `Full` when there is
+    /// no room, `Closed` when the receiver is gone.
+    #[inline]
+    fn try_push(&self, item: PipeMsg) -> Result<(), TrySendError<PipeMsg>> {
+        let mut st = self.lock();
+        if st.closed {
+            return Err(TrySendError::Closed(item));
+        }
+        if let PipeMsg::Message(_) = item {
+            if !st.has_room(&self.rx.0.read) {
+                return Err(TrySendError::Full(item));
+            }
+            st.claim();
+        }
+        self.append(&mut st, Item::Pipe(item));
+        let waker = st.rx_waker.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// [`try_push`](Self::try_push) for the message in `slot` (the
+    /// socket's send path): taken out of `slot` only once it fits, and
+    /// moved once, into the queue.
+    #[inline]
+    fn try_push_from(&self, slot: &mut Option<Message>) -> Result<(), TrySendError<()>> {
+        let mut st = self.lock();
+        if st.closed {
+            return Err(TrySendError::Closed(()));
+        }
+        if !st.has_room(&self.rx.0.read) {
+            return Err(TrySendError::Full(()));
+        }
+        let Some(msg) = slot.take() else {
+            return Ok(());
+        };
+        st.claim();
+        self.append(&mut st, Item::Pipe(PipeMsg::Message(msg)));
+        let waker = st.rx_waker.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Queues an item whose slot (if it has one: `claimed`) is already
+    /// taken; when closed, gives the slot back and returns the item.
+    fn push_claimed(&self, item: PipeMsg, claimed: bool) -> Result<(), PipeMsg> {
+        let mut st = self.lock();
+        if st.closed {
+            if claimed {
+                st.unclaim();
+            }
+            return Err(item);
+        }
+        let mut tx = Vec::new();
+        if claimed && !matches!(item, PipeMsg::Message(_)) {
+            // A marker needs no room: the slot goes back.
+            st.unclaim();
+            tx = std::mem::take(&mut st.tx_wakers);
+        }
+        self.append(&mut st, Item::Pipe(item));
+        let rx = st.rx_waker.take();
+        drop(st);
+        if let Some(w) = rx {
+            w.wake();
+        }
+        wake_all(tx);
+        Ok(())
+    }
+
+    /// Claims a slot for one message. `Ready(Err)` when closed; `Pending`
+    /// when full, with `waker` (if any) registered for room.
+    fn poll_claim(&self, waker: Option<&Waker>) -> Poll<Result<(), ()>> {
+        let mut st = self.lock();
+        if st.closed {
+            return Poll::Ready(Err(()));
+        }
+        if st.has_room(&self.rx.0.read) {
+            st.claim();
+            return Poll::Ready(Ok(()));
+        }
+        let Some(waker) = waker else {
+            return Poll::Pending;
+        };
+        if !st.tx_wakers.iter().any(|w| w.will_wake(waker)) {
+            st.tx_wakers.push(waker.clone());
+        }
+        // Ask the receiver for a wake-up; what it took meanwhile counts.
+        st.read_seen = self.rx.0.read.fetch_or(WAITING, Ordering::AcqRel) & COUNT;
+        if st.room_after(st.read_seen) {
+            st.claim();
+            return Poll::Ready(Ok(()));
+        }
+        Poll::Pending
+    }
+
+    /// Gives back a slot claimed and not used.
+    fn unclaim(&self) {
+        let mut st = self.lock();
+        st.unclaim();
+        let waiting = std::mem::take(&mut st.tx_wakers);
+        drop(st);
+        wake_all(waiting);
+    }
+
+    /// Counts `n` messages taken by the receiver; wakes waiting senders.
+    #[inline]
+    fn took(&self, n: usize) {
+        let before = self.rx.0.read.fetch_add(n, Ordering::AcqRel);
+        if before & WAITING != 0 {
+            self.wake_senders();
+        }
+    }
+
+    /// Wakes the senders waiting for room (they asked through `WAITING`).
+    #[cold]
+    fn wake_senders(&self) {
+        let waiting = {
+            let mut st = self.lock();
+            self.rx.0.read.fetch_and(COUNT, Ordering::AcqRel);
+            std::mem::take(&mut st.tx_wakers)
+        };
+        wake_all(waiting);
+    }
+
+    /// Moves the queued items into the receiver's (empty) batch.
+    fn refill(&self, batch: &mut VecDeque<Item>, waker: Option<&Waker>) -> Refill {
+        if waker.is_none() && !self.ready.0.load(Ordering::Acquire) {
+            return Refill::Empty;
+        }
+        let mut st = self.lock();
+        if !st.items.is_empty() {
+            std::mem::swap(&mut st.items, batch);
+            // The queue is empty now; an end stays to be seen.
+            let ended = st.senders == 0 || st.closed;
+            self.ready.0.store(ended, Ordering::Relaxed);
+            return Refill::Items;
+        }
+        if st.senders == 0 || st.closed {
+            return Refill::Ended;
+        }
+        self.ready.0.store(false, Ordering::Relaxed);
+        if let Some(waker) = waker {
+            match &st.rx_waker {
+                Some(w) if w.will_wake(waker) => {}
+                _ => st.rx_waker = Some(waker.clone()),
+            }
+        }
+        Refill::Empty
+    }
+
+    /// Stops new messages (the receiver closed or went away): senders fail,
+    /// waiting ones wake. With `drop_items`, what is queued is dropped too.
+    fn close(&self, drop_items: bool) {
+        let (waiting, items) = {
+            let mut st = self.lock();
+            st.closed = true;
+            self.ready.0.store(true, Ordering::Release);
+            let items = if drop_items {
+                std::mem::take(&mut st.items)
+            } else {
+                VecDeque::new()
+            };
+            (std::mem::take(&mut st.tx_wakers), items)
+        };
+        drop(items);
+        self.rx_gone.cancel();
+        wake_all(waiting);
+    }
+
+    /// Aborts: the receiver ends at once, dropping what is queued, and
+    /// senders see the pipe closed.
+    fn abort(&self) {
+        self.rx.0.aborted.store(true, Ordering::Release);
+        let (rx, waiting, items) = {
+            let mut st = self.lock();
+            st.closed = true;
+            self.ready.0.store(true, Ordering::Release);
+            (
+                st.rx_waker.take(),
+                std::mem::take(&mut st.tx_wakers),
+                std::mem::take(&mut st.items),
+            )
+        };
+        drop(items);
+        self.rx_gone.cancel();
+        if let Some(w) = rx {
+            w.wake();
+        }
+        wake_all(waiting);
+    }
+
+    fn add_sender(&self) {
+        self.lock().senders += 1;
+    }
+
+    fn sender_gone(&self, reserved: bool) {
+        let rx = {
+            let mut st = self.lock();
+            if reserved {
+                st.unclaim();
+            }
+            st.senders = st.senders.saturating_sub(1);
+            if st.senders > 0 {
+                return;
+            }
+            self.ready.0.store(true, Ordering::Release);
+            st.rx_waker.take()
+        };
+        if let Some(w) = rx {
+            w.wake();
+        }
     }
 }
 
@@ -214,27 +595,21 @@ enum Tx {
 
 #[derive(Debug)]
 struct QueueTx {
-    tx: mpsc::UnboundedSender<Item>,
-    sem: Arc<Semaphore>,
-    room: PollSemaphore,
-    reserved: Option<OwnedSemaphorePermit>,
-    /// `room` has an acquisition under way (a `poll_reserve` returned
-    /// `Pending`): the next permit freed goes to it, not to `try_send`.
-    waiting: bool,
-    discard: Arc<AtomicBool>,
+    queue: Arc<Queue>,
+    /// A slot claimed by [`PipeSender::poll_reserve`] and not used yet.
+    reserved: bool,
 }
 
 impl Clone for PipeSender {
     fn clone(&self) -> Self {
         let inner = match &self.inner {
-            Tx::Queue(q) => Tx::Queue(QueueTx {
-                tx: q.tx.clone(),
-                sem: q.sem.clone(),
-                room: q.room.clone(),
-                reserved: None,
-                waiting: false,
-                discard: q.discard.clone(),
-            }),
+            Tx::Queue(q) => {
+                q.queue.add_sender();
+                Tx::Queue(QueueTx {
+                    queue: q.queue.clone(),
+                    reserved: false,
+                })
+            }
             Tx::Slot(slot) => {
                 lock(&slot.state).senders += 1;
                 Tx::Slot(slot.clone())
@@ -246,8 +621,9 @@ impl Clone for PipeSender {
 
 impl Drop for PipeSender {
     fn drop(&mut self) {
-        if let Tx::Slot(slot) = &self.inner {
-            slot.sender_gone();
+        match &self.inner {
+            Tx::Queue(q) => q.queue.sender_gone(q.reserved),
+            Tx::Slot(slot) => slot.sender_gone(),
         }
     }
 }
@@ -256,20 +632,31 @@ impl Drop for PipeSender {
 #[derive(Debug)]
 pub struct PipePermit<'a> {
     sender: &'a PipeSender,
-    permit: Option<OwnedSemaphorePermit>,
+    /// The slot is claimed in the queue (not for a conflating pipe).
+    claimed: bool,
 }
 
 impl PipePermit<'_> {
     /// Sends an item in the reserved slot.
     pub fn send(mut self, item: PipeMsg) {
-        if let Some(p) = self.permit.take() {
-            // A marker needs no room: the permit goes back (on drop).
-            if let PipeMsg::Message(_) = item {
-                p.forget();
+        let claimed = std::mem::take(&mut self.claimed);
+        // When closed, the slot is given back and the item dropped.
+        match &self.sender.inner {
+            Tx::Queue(q) => {
+                let _ = q.queue.push_claimed(item, claimed);
+            }
+            Tx::Slot(slot) => {
+                let _ = slot.push(Item::Pipe(item));
             }
         }
-        // On failure `push` gives the permit back itself.
-        let _ = self.sender.push(item);
+    }
+}
+
+impl Drop for PipePermit<'_> {
+    fn drop(&mut self) {
+        if let (true, Tx::Queue(q)) = (self.claimed, &self.sender.inner) {
+            q.queue.unclaim();
+        }
     }
 }
 
@@ -277,21 +664,25 @@ impl PipeSender {
     /// Queues an item without waiting: `Full` when HWM messages are queued
     /// (markers always fit; a conflating pipe is never full), `Closed`
     /// when the receiver is gone.
+    #[inline]
     pub fn try_send(&self, item: PipeMsg) -> Result<(), TrySendError<PipeMsg>> {
-        if let (Tx::Queue(q), PipeMsg::Message(_)) = (&self.inner, &item) {
-            match q.sem.try_acquire() {
-                Ok(permit) => permit.forget(),
-                Err(TryAcquireError::NoPermits) => return Err(TrySendError::Full(item)),
-                Err(TryAcquireError::Closed) => return Err(TrySendError::Closed(item)),
-            }
+        match &self.inner {
+            Tx::Queue(q) => q.queue.try_push(item),
+            Tx::Slot(slot) => slot.push(Item::Pipe(item)).map_err(|i| {
+                TrySendError::Closed(match i {
+                    Item::Pipe(m) => m,
+                    Item::Close => PipeMsg::Message(Message::new()),
+                })
+            }),
         }
-        self.push(item).map_err(TrySendError::Closed)
     }
 
     /// Sends an item, waiting for room (markers never wait).
     pub async fn send(&self, item: PipeMsg) -> Result<(), SendError<PipeMsg>> {
         if !matches!(item, PipeMsg::Message(_)) {
-            return self.push(item).map_err(SendError);
+            return self.try_send(item).map_err(|e| match e {
+                TrySendError::Full(item) | TrySendError::Closed(item) => SendError(item),
+            });
         }
         match self.reserve().await {
             Ok(permit) => {
@@ -305,16 +696,18 @@ impl PipeSender {
     /// Waits for room for one message and reserves it.
     pub async fn reserve(&self) -> Result<PipePermit<'_>, SendError<()>> {
         match &self.inner {
-            Tx::Queue(q) => match q.sem.clone().acquire_owned().await {
-                Ok(permit) if !q.tx.is_closed() => Ok(PipePermit {
-                    sender: self,
-                    permit: Some(permit),
-                }),
-                _ => Err(SendError(())),
-            },
+            Tx::Queue(q) => {
+                match std::future::poll_fn(|cx| q.queue.poll_claim(Some(cx.waker()))).await {
+                    Ok(()) => Ok(PipePermit {
+                        sender: self,
+                        claimed: true,
+                    }),
+                    Err(()) => Err(SendError(())),
+                }
+            }
             Tx::Slot(slot) if !slot.is_closed() => Ok(PipePermit {
                 sender: self,
-                permit: None,
+                claimed: false,
             }),
             Tx::Slot(_) => Err(SendError(())),
         }
@@ -328,62 +721,72 @@ impl PipeSender {
             Tx::Queue(q) => q,
             Tx::Slot(slot) => return Poll::Ready(if slot.is_closed() { Err(()) } else { Ok(()) }),
         };
-        if q.reserved.is_some() {
+        if q.reserved {
             return Poll::Ready(Ok(()));
         }
-        let polled = q.room.poll_acquire(cx);
-        q.waiting = polled.is_pending();
-        match ready!(polled) {
-            Some(permit) if !q.tx.is_closed() => {
-                q.reserved = Some(permit);
-                Poll::Ready(Ok(()))
-            }
-            _ => Poll::Ready(Err(())),
-        }
+        ready!(q.queue.poll_claim(Some(cx.waker())))?;
+        q.reserved = true;
+        Poll::Ready(Ok(()))
     }
 
     /// Sends a message in the slot reserved by [`poll_reserve`](Self::poll_reserve)
     /// (or, without a reservation, like [`try_send`](Self::try_send)).
-    ///
-    /// Unlike `try_send`, this also uses the room a `poll_reserve` that
-    /// returned `Pending` may have been granted since (say, by a blocking
-    /// send that was then cancelled): such room is held for the reserver,
-    /// so `try_send` would see one slot fewer than the HWM allows.
+    #[inline]
     pub fn send_reserved(&mut self, msg: Message) -> Result<(), TrySendError<Message>> {
-        let reserved = match &mut self.inner {
-            Tx::Queue(q) => match q.reserved.take() {
-                Some(permit) => Some(permit),
-                None if q.waiting => {
-                    // Collect a permit granted to the pending acquisition,
-                    // without registering for a new one.
-                    let mut cx = Context::from_waker(Waker::noop());
-                    match q.room.poll_acquire(&mut cx) {
-                        Poll::Ready(permit) => {
-                            q.waiting = false;
-                            permit
-                        }
-                        Poll::Pending => None,
+        if let Tx::Queue(q) = &mut self.inner {
+            if !q.reserved {
+                let mut slot = Some(msg);
+                return match q.queue.try_push_from(&mut slot) {
+                    Ok(()) => Ok(()),
+                    Err(TrySendError::Full(())) => Err(TrySendError::Full(message_of_slot(slot))),
+                    Err(TrySendError::Closed(())) => {
+                        Err(TrySendError::Closed(message_of_slot(slot)))
                     }
-                }
-                None => None,
-            },
-            Tx::Slot(_) => None,
-        };
-        let Some(permit) = reserved else {
-            return self.try_send(PipeMsg::Message(msg)).map_err(|e| match e {
-                TrySendError::Full(item) => TrySendError::Full(message_of(item)),
-                TrySendError::Closed(item) => TrySendError::Closed(message_of(item)),
-            });
-        };
-        permit.forget();
-        self.push(PipeMsg::Message(msg))
-            .map_err(|item| TrySendError::Closed(message_of(item)))
+                };
+            }
+            q.reserved = false;
+            return q
+                .queue
+                .push_claimed(PipeMsg::Message(msg), true)
+                .map_err(|item| TrySendError::Closed(message_of(item)));
+        }
+        self.try_send(PipeMsg::Message(msg)).map_err(|e| match e {
+            TrySendError::Full(item) => TrySendError::Full(message_of(item)),
+            TrySendError::Closed(item) => TrySendError::Closed(message_of(item)),
+        })
+    }
+
+    /// [`send_reserved`](Self::send_reserved) for the message in `slot`:
+    /// it is taken out only when it is queued, and stays in `slot` on
+    /// failure (`Full`, `Closed`). Nothing to send (`None`) is `Ok`.
+    #[inline]
+    pub fn send_from(&mut self, slot: &mut Option<Message>) -> Result<(), TrySendError<()>> {
+        match &mut self.inner {
+            Tx::Queue(q) if !q.reserved => q.queue.try_push_from(slot),
+            _ => {
+                let Some(msg) = slot.take() else {
+                    return Ok(());
+                };
+                self.send_reserved(msg).map_err(|e| match e {
+                    TrySendError::Full(m) => {
+                        *slot = Some(m);
+                        TrySendError::Full(())
+                    }
+                    TrySendError::Closed(m) => {
+                        *slot = Some(m);
+                        TrySendError::Closed(())
+                    }
+                })
+            }
+        }
     }
 
     /// Gives back a reservation that will not be used.
     pub fn abort_reserve(&mut self) {
         if let Tx::Queue(q) = &mut self.inner {
-            q.reserved = None;
+            if std::mem::take(&mut q.reserved) {
+                q.queue.unclaim();
+            }
         }
     }
 
@@ -391,7 +794,11 @@ impl PipeSender {
     /// a conflating pipe).
     pub fn capacity(&self) -> usize {
         match &self.inner {
-            Tx::Queue(q) => q.sem.available_permits(),
+            Tx::Queue(q) => {
+                let mut st = q.queue.lock();
+                let used = st.used(&q.queue.rx.0.read);
+                st.capacity.saturating_sub(used)
+            }
             Tx::Slot(_) => usize::MAX,
         }
     }
@@ -404,7 +811,7 @@ impl PipeSender {
     /// Whether the receiver is gone (or closed).
     pub fn is_closed(&self) -> bool {
         match &self.inner {
-            Tx::Queue(q) => q.tx.is_closed() || q.sem.is_closed(),
+            Tx::Queue(q) => q.queue.lock().closed,
             Tx::Slot(slot) => slot.is_closed(),
         }
     }
@@ -412,7 +819,7 @@ impl PipeSender {
     /// Completes when the receiver is gone (or closed).
     pub async fn closed(&self) {
         match &self.inner {
-            Tx::Queue(q) => q.tx.closed().await,
+            Tx::Queue(q) => q.queue.rx_gone.cancelled().await,
             Tx::Slot(slot) => slot.rx_gone.cancelled().await,
         }
     }
@@ -421,21 +828,30 @@ impl PipeSender {
     /// disconnect/unbind: the sockets hold both halves, so a third party
     /// has to say it).
     pub(crate) fn close_pipe(&self) {
-        let _ = match &self.inner {
-            Tx::Queue(q) => q.tx.send(Item::Close).map_err(|_| ()),
-            Tx::Slot(slot) => slot.push(Item::Close).map_err(|_| ()),
-        };
+        match &self.inner {
+            Tx::Queue(q) => {
+                let mut st = q.queue.lock();
+                if st.closed {
+                    return;
+                }
+                q.queue.append(&mut st, Item::Close);
+                let rx = st.rx_waker.take();
+                drop(st);
+                if let Some(w) = rx {
+                    w.wake();
+                }
+            }
+            Tx::Slot(slot) => {
+                let _ = slot.push(Item::Close);
+            }
+        }
     }
 
     /// A handle that can abort the pipe (see [`PipeAbort`]) without keeping
     /// it open.
     pub(crate) fn abort_handle(&self) -> PipeAbort {
         match &self.inner {
-            Tx::Queue(q) => PipeAbort::Queue {
-                discard: q.discard.clone(),
-                sem: q.sem.clone(),
-                tx: q.tx.downgrade(),
-            },
+            Tx::Queue(q) => PipeAbort::Queue(q.queue.clone()),
             Tx::Slot(slot) => PipeAbort::Slot(slot.clone()),
         }
     }
@@ -448,36 +864,19 @@ impl PipeSender {
         if let Tx::Queue(q) = &self.inner {
             let (from, to) = (capacity_of(from), capacity_of(to));
             if to > from {
-                // Permits available plus taken are `from`: this cannot
-                // exceed the semaphore's maximum.
-                q.sem.add_permits(to - from);
+                let waiting = {
+                    let mut st = q.queue.lock();
+                    st.capacity = st.capacity.saturating_add(to - from);
+                    std::mem::take(&mut st.tx_wakers)
+                };
+                wake_all(waiting);
             }
         }
     }
+}
 
-    /// Queues an item that already has its permit (if it needs one); on
-    /// failure gives the permit back and returns the item.
-    fn push(&self, item: PipeMsg) -> Result<(), PipeMsg> {
-        let q = match &self.inner {
-            Tx::Queue(q) => q,
-            Tx::Slot(slot) => {
-                return slot.push(Item::Pipe(item)).map_err(|i| match i {
-                    Item::Pipe(m) => m,
-                    Item::Close => PipeMsg::Message(Message::new()),
-                })
-            }
-        };
-        match q.tx.send(Item::Pipe(item)) {
-            Ok(()) => Ok(()),
-            Err(SendError(Item::Pipe(item))) => {
-                if let PipeMsg::Message(_) = item {
-                    q.sem.add_permits(1);
-                }
-                Err(item)
-            }
-            Err(SendError(Item::Close)) => Err(PipeMsg::Message(Message::new())),
-        }
-    }
+fn message_of_slot(slot: Option<Message>) -> Message {
+    slot.unwrap_or_default()
 }
 
 fn message_of(item: PipeMsg) -> Message {
@@ -492,25 +891,14 @@ fn message_of(item: PipeMsg) -> Message {
 /// Holds no sender: the pipe still ends when its senders go.
 #[derive(Debug, Clone)]
 pub(crate) enum PipeAbort {
-    Queue {
-        discard: Arc<AtomicBool>,
-        sem: Arc<Semaphore>,
-        tx: mpsc::WeakUnboundedSender<Item>,
-    },
+    Queue(Arc<Queue>),
     Slot(Arc<Slot>),
 }
 
 impl PipeAbort {
     pub(crate) fn abort(&self) {
         match self {
-            PipeAbort::Queue { discard, sem, tx } => {
-                discard.store(true, Ordering::Release);
-                sem.close();
-                // Wake the receiver: it checks the flag before any item.
-                if let Some(tx) = tx.upgrade() {
-                    let _ = tx.send(Item::Close);
-                }
-            }
+            PipeAbort::Queue(queue) => queue.abort(),
             PipeAbort::Slot(slot) => slot.abort(),
         }
     }
@@ -639,6 +1027,20 @@ impl Slot {
         st.aborted || st.items.is_empty()
     }
 
+    /// `Ready` when [`poll_item`](Self::poll_item) would be; registers `cx`
+    /// otherwise.
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = lock(&self.state);
+        if st.aborted || !st.items.is_empty() || st.senders == 0 {
+            return Poll::Ready(());
+        }
+        match &st.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
     fn close_rx(&self) {
         lock(&self.state).closed = true;
         self.rx_gone.cancel();
@@ -664,37 +1066,62 @@ impl Slot {
 pub struct PipeReceiver {
     inner: Rx,
     ended: bool,
-    /// Reused by `poll_recv_many`, so a batch costs no allocation.
-    scratch: Vec<Item>,
 }
 
 #[derive(Debug)]
 enum Rx {
-    Queue {
-        rx: mpsc::UnboundedReceiver<Item>,
-        sem: Arc<Semaphore>,
-        discard: Arc<AtomicBool>,
-    },
+    Queue(QueueRx),
     Slot(Arc<Slot>),
+}
+
+#[derive(Debug)]
+struct QueueRx {
+    queue: Arc<Queue>,
+    /// Items taken from the queue at once, delivered from here.
+    batch: VecDeque<Item>,
+}
+
+impl QueueRx {
+    #[inline]
+    fn aborted(&self) -> bool {
+        self.queue.rx.0.aborted.load(Ordering::Acquire)
+    }
+
+    /// The next item; `Ready(None)` when the pipe ended (no sender left,
+    /// receiver closed, or aborted); `Pending` with `waker` registered.
+    #[inline]
+    fn next(&mut self, waker: Option<&Waker>) -> Poll<Option<Item>> {
+        if self.aborted() {
+            return Poll::Ready(None);
+        }
+        if self.batch.is_empty() {
+            match self.queue.refill(&mut self.batch, waker) {
+                Refill::Items => {}
+                Refill::Empty => return Poll::Pending,
+                Refill::Ended => return Poll::Ready(None),
+            }
+        }
+        let item = self.batch.pop_front();
+        if item.as_ref().is_some_and(is_message) {
+            self.queue.took(1);
+        }
+        Poll::Ready(item)
+    }
 }
 
 impl PipeReceiver {
     /// Whether the pipe was aborted (its items are to be dropped).
     fn discarded(&self) -> bool {
         match &self.inner {
-            Rx::Queue { discard, .. } => discard.load(Ordering::Acquire),
+            Rx::Queue(q) => q.aborted(),
             Rx::Slot(_) => false,
         }
     }
 
+    #[inline]
     fn take(&mut self, item: Option<Item>) -> Option<PipeMsg> {
         match item {
-            Some(Item::Pipe(m)) => {
-                if let (PipeMsg::Message(_), Rx::Queue { sem, .. }) = (&m, &self.inner) {
-                    sem.add_permits(1);
-                }
-                Some(m)
-            }
+            Some(Item::Pipe(m)) => Some(m),
             Some(Item::Close) | None => {
                 self.end();
                 None
@@ -705,19 +1132,22 @@ impl PipeReceiver {
     fn end(&mut self) {
         self.ended = true;
         self.close();
+        if let Rx::Queue(q) = &mut self.inner {
+            // Nothing follows the end (what an abort left is dropped).
+            q.batch = VecDeque::new();
+        }
     }
 
     /// The next item; `None` once the pipe has ended.
+    ///
+    /// Takes no cooperative budget (see the [module docs](self)).
+    #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<PipeMsg>> {
         if self.ended {
             return Poll::Ready(None);
         }
-        if self.discarded() {
-            self.end();
-            return Poll::Ready(None);
-        }
         let item = match &mut self.inner {
-            Rx::Queue { rx, .. } => ready!(rx.poll_recv(cx)),
+            Rx::Queue(q) => ready!(q.next(Some(cx.waker()))),
             Rx::Slot(slot) => ready!(slot.poll_item(Some(cx))),
         };
         Poll::Ready(self.take(item))
@@ -729,49 +1159,71 @@ impl PipeReceiver {
     }
 
     /// Takes the next item if there is one.
+    #[inline]
     pub fn try_recv(&mut self) -> Result<PipeMsg, TryRecvError> {
         if self.ended {
             return Err(TryRecvError::Disconnected);
         }
-        if self.discarded() {
-            self.end();
-            return Err(TryRecvError::Disconnected);
-        }
-        let item = match &mut self.inner {
-            Rx::Queue { rx, .. } => match rx.try_recv() {
-                Ok(item) => Some(item),
-                Err(TryRecvError::Disconnected) => None,
-                Err(e) => return Err(e),
-            },
-            Rx::Slot(slot) => match slot.poll_item(None) {
-                Poll::Ready(item) => item,
-                Poll::Pending => return Err(TryRecvError::Empty),
-            },
+        let polled = match &mut self.inner {
+            Rx::Queue(q) => q.next(None),
+            Rx::Slot(slot) => slot.poll_item(None),
         };
-        self.take(item).ok_or(TryRecvError::Disconnected)
+        match polled {
+            Poll::Ready(item) => self.take(item).ok_or(TryRecvError::Disconnected),
+            Poll::Pending => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Takes the next item if it is a message (a socket's fast path);
+    /// `None` when it is anything else (a marker, the end) or there is
+    /// none, then nothing is taken.
+    #[inline]
+    pub fn try_recv_message(&mut self) -> Option<Message> {
+        let Rx::Queue(q) = &mut self.inner else {
+            return None;
+        };
+        if self.ended || q.aborted() {
+            return None;
+        }
+        if q.batch.is_empty() && !matches!(q.queue.refill(&mut q.batch, None), Refill::Items) {
+            return None;
+        }
+        if !q.batch.front().is_some_and(is_message) {
+            return None;
+        }
+        match q.batch.pop_front() {
+            Some(Item::Pipe(PipeMsg::Message(m))) => {
+                q.queue.took(1);
+                Some(m)
+            }
+            // (Not a message after all: put back.)
+            Some(other) => {
+                q.batch.push_front(other);
+                None
+            }
+            None => None,
+        }
     }
 
     /// Moves up to `limit` items into `buf`; `Ready(0)` once the pipe has
-    /// ended. The permits of all messages taken are given back at once.
+    /// ended (or for a `limit` of 0). Takes one unit of tokio's
+    /// cooperative budget.
     pub fn poll_recv_many(
         &mut self,
         cx: &mut Context<'_>,
         buf: &mut Vec<PipeMsg>,
         limit: usize,
     ) -> Poll<usize> {
-        if self.ended {
+        if self.ended || limit == 0 {
             return Poll::Ready(0);
         }
-        if self.discarded() {
-            self.end();
-            return Poll::Ready(0);
-        }
-        let (rx, sem) = match &mut self.inner {
-            Rx::Queue { rx, sem, .. } => (rx, sem.clone()),
+        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        let before = buf.len();
+        let q = match &mut self.inner {
+            Rx::Queue(q) => q,
             Rx::Slot(_) => {
                 // At most one message is queued: no batching to gain.
-                let before = buf.len();
-                while buf.len() - before < limit.max(1) {
+                while buf.len() - before < limit {
                     match self.poll_recv(cx) {
                         Poll::Ready(Some(item)) => buf.push(item),
                         Poll::Ready(None) | Poll::Pending => break,
@@ -780,56 +1232,89 @@ impl PipeReceiver {
                 return match buf.len() - before {
                     0 if self.ended => Poll::Ready(0),
                     0 => Poll::Pending,
-                    n => Poll::Ready(n),
+                    n => {
+                        coop.made_progress();
+                        Poll::Ready(n)
+                    }
                 };
             }
         };
-        let mut items = std::mem::take(&mut self.scratch);
-        let Poll::Ready(n) = rx.poll_recv_many(cx, &mut items, limit) else {
-            self.scratch = items;
-            return Poll::Pending;
-        };
-        if n == 0 {
-            self.scratch = items;
+        if q.aborted() {
             self.end();
             return Poll::Ready(0);
         }
         let mut messages = 0;
         let mut ended = false;
-        let before = buf.len();
-        for item in items.drain(..) {
-            match item {
-                Item::Pipe(m) => {
+        let mut refilled = false;
+        while buf.len() - before < limit {
+            match q.batch.pop_front() {
+                Some(Item::Pipe(m)) => {
                     if let PipeMsg::Message(_) = m {
                         messages += 1;
                     }
                     buf.push(m);
                 }
                 // Nothing follows the end of the pipe.
-                Item::Close => {
+                Some(Item::Close) => {
                     ended = true;
                     break;
                 }
+                None if refilled => break,
+                None => {
+                    refilled = true;
+                    match q.queue.refill(&mut q.batch, Some(cx.waker())) {
+                        Refill::Items => {}
+                        Refill::Empty => break,
+                        Refill::Ended => {
+                            ended = true;
+                            break;
+                        }
+                    }
+                }
             }
         }
-        self.scratch = items;
-        self.scratch.clear();
-        sem.add_permits(messages);
+        if messages > 0 {
+            q.queue.took(messages);
+        }
         if ended {
             self.end();
         }
-        Poll::Ready(buf.len() - before)
+        match buf.len() - before {
+            0 if !ended => Poll::Pending,
+            n => {
+                coop.made_progress();
+                Poll::Ready(n)
+            }
+        }
     }
 
     /// Stops new messages (senders see the pipe closed); what is queued can
     /// still be received.
     pub fn close(&mut self) {
         match &mut self.inner {
-            Rx::Queue { rx, sem, .. } => {
-                rx.close();
-                sem.close();
-            }
+            Rx::Queue(q) => q.queue.close(false),
             Rx::Slot(slot) => slot.close_rx(),
+        }
+    }
+
+    /// `Ready` when [`poll_recv`](Self::poll_recv) would be (an item is
+    /// there, or the pipe ended), without taking anything; `Pending` with
+    /// the waker registered for the next item.
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.ended {
+            return Poll::Ready(());
+        }
+        match &mut self.inner {
+            Rx::Queue(q) => {
+                if q.aborted() || !q.batch.is_empty() {
+                    return Poll::Ready(());
+                }
+                match q.queue.refill(&mut q.batch, Some(cx.waker())) {
+                    Refill::Items | Refill::Ended => Poll::Ready(()),
+                    Refill::Empty => Poll::Pending,
+                }
+            }
+            Rx::Slot(slot) => slot.poll_ready(cx),
         }
     }
 
@@ -839,7 +1324,7 @@ impl PipeReceiver {
             return true;
         }
         match &self.inner {
-            Rx::Queue { rx, .. } => rx.is_empty(),
+            Rx::Queue(q) => q.batch.is_empty() && q.queue.lock().items.is_empty(),
             Rx::Slot(slot) => slot.is_empty(),
         }
     }
@@ -848,7 +1333,10 @@ impl PipeReceiver {
     pub fn is_closed(&self) -> bool {
         self.ended
             || match &self.inner {
-                Rx::Queue { rx, .. } => rx.is_closed(),
+                Rx::Queue(q) => {
+                    let st = q.queue.lock();
+                    st.closed || st.senders == 0
+                }
                 Rx::Slot(slot) => slot.is_closed(),
             }
     }
@@ -858,7 +1346,7 @@ impl Drop for PipeReceiver {
     fn drop(&mut self) {
         // Wake senders waiting for room: there will never be any.
         match &self.inner {
-            Rx::Queue { sem, .. } => sem.close(),
+            Rx::Queue(q) => q.queue.close(true),
             Rx::Slot(slot) => slot.close_rx(),
         }
     }
@@ -1010,6 +1498,239 @@ mod tests {
                 peer_address: String::new(),
             })));
             assert_eq!(tx.capacity(), 1);
+        });
+    }
+
+    /// A waker that counts its wakes.
+    struct Counter(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counter() -> (Arc<Counter>, Waker) {
+        let c = Arc::new(Counter(std::sync::atomic::AtomicUsize::new(0)));
+        (c.clone(), Waker::from(c))
+    }
+
+    fn wakes(c: &Counter) -> usize {
+        c.0.load(Ordering::SeqCst)
+    }
+
+    fn info() -> Arc<ConnectionInfo> {
+        Arc::new(ConnectionInfo {
+            peer: PeerInfo {
+                version: oxmq_zmtp::Version::V3_1,
+                mechanism: oxmq_zmtp::MechanismName::NULL,
+                socket_type: oxmq_zmtp::SocketType::Pull,
+                routing_id: None,
+                metadata: oxmq_zmtp::Metadata::new(),
+                user_id: None,
+                auth_metadata: oxmq_zmtp::Metadata::new(),
+            },
+            endpoint: String::new(),
+            peer_address: String::new(),
+        })
+    }
+
+    #[test]
+    fn each_message_taken_makes_room_for_one_more_at_once() {
+        let (tx, mut rx) = pipe(3);
+        for _ in 0..3 {
+            tx.try_send(m("x")).unwrap();
+        }
+        assert!(matches!(tx.try_send(m("y")), Err(TrySendError::Full(_))));
+        assert_eq!(tx.capacity(), 0);
+        // The receiver takes the whole queue at once, but room comes back
+        // one message at a time, as each is taken.
+        body(rx.try_recv().ok());
+        assert_eq!(tx.capacity(), 1);
+        tx.try_send(m("y")).unwrap();
+        assert!(matches!(tx.try_send(m("z")), Err(TrySendError::Full(_))));
+        for _ in 0..3 {
+            body(rx.try_recv().ok());
+        }
+        assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+        assert_eq!(tx.capacity(), 3);
+    }
+
+    #[test]
+    fn markers_pass_a_full_pipe_and_take_no_room() {
+        let (tx, mut rx) = pipe(1);
+        tx.try_send(m("x")).unwrap();
+        tx.try_send(PipeMsg::Connected(info())).unwrap();
+        assert!(matches!(tx.try_send(m("y")), Err(TrySendError::Full(_))));
+        assert_eq!(body(rx.try_recv().ok()), b"x");
+        assert!(matches!(rx.try_recv(), Ok(PipeMsg::Connected(_))));
+        assert_eq!(tx.capacity(), 1);
+    }
+
+    #[test]
+    fn a_sender_waiting_for_room_is_woken_by_the_next_take() {
+        let (mut tx, mut rx) = pipe(2);
+        tx.try_send(m("1")).unwrap();
+        tx.try_send(m("2")).unwrap();
+        let (count, waker) = counter();
+        let mut cx = Context::from_waker(&waker);
+        assert!(tx.poll_reserve(&mut cx).is_pending());
+        assert_eq!(wakes(&count), 0);
+        assert_eq!(body(rx.try_recv().ok()), b"1");
+        assert_eq!(wakes(&count), 1, "one take, one wake");
+        assert_eq!(tx.poll_reserve(&mut cx), Poll::Ready(Ok(())));
+        // The reservation holds the room: nobody else gets it.
+        assert!(matches!(
+            tx.try_send(m("other")),
+            Err(TrySendError::Full(_))
+        ));
+        tx.send_reserved(Message::from("3")).unwrap();
+        assert_eq!(body(rx.try_recv().ok()), b"2");
+        assert_eq!(body(rx.try_recv().ok()), b"3");
+        // Later takes wake nobody: nobody waits.
+        assert_eq!(wakes(&count), 1);
+    }
+
+    #[test]
+    fn an_aborted_reservation_gives_the_room_back() {
+        let (mut tx, _rx) = pipe(1);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(tx.poll_reserve(&mut cx), Poll::Ready(Ok(())));
+        assert_eq!(tx.capacity(), 0);
+        tx.abort_reserve();
+        assert_eq!(tx.capacity(), 1);
+        tx.try_send(m("x")).unwrap();
+    }
+
+    #[test]
+    fn a_sleeping_receiver_is_woken_once_for_a_batch() {
+        let (tx, mut rx) = pipe(0);
+        let (count, waker) = counter();
+        let mut cx = Context::from_waker(&waker);
+        assert!(rx.poll_recv(&mut cx).is_pending());
+        for i in 0..10u32 {
+            tx.try_send(PipeMsg::Message(Message::from(i.to_be_bytes().to_vec())))
+                .unwrap();
+        }
+        assert_eq!(wakes(&count), 1);
+        for i in 0..10u32 {
+            assert_eq!(body(ready_item(rx.poll_recv(&mut cx))), i.to_be_bytes());
+        }
+        assert!(rx.poll_recv(&mut cx).is_pending());
+        tx.try_send(m("again")).unwrap();
+        assert_eq!(wakes(&count), 2);
+    }
+
+    #[test]
+    fn poll_ready_takes_nothing() {
+        let (tx, mut rx) = pipe(0);
+        let (count, waker) = counter();
+        let mut cx = Context::from_waker(&waker);
+        assert!(rx.poll_ready(&mut cx).is_pending());
+        tx.try_send(m("x")).unwrap();
+        assert_eq!(wakes(&count), 1);
+        assert!(rx.poll_ready(&mut cx).is_ready());
+        assert!(rx.poll_ready(&mut cx).is_ready());
+        assert_eq!(body(rx.try_recv().ok()), b"x");
+        drop(tx);
+        assert!(rx.poll_ready(&mut cx).is_ready(), "the end is ready too");
+        assert!(matches!(rx.try_recv(), Err(TryRecvError::Disconnected)));
+    }
+
+    #[test]
+    fn recv_many_takes_a_batch_and_gives_its_room_back() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (tx, mut rx) = pipe(4);
+            tx.try_send(PipeMsg::Connected(info())).unwrap();
+            for _ in 0..4 {
+                tx.try_send(m("x")).unwrap();
+            }
+            let mut buf = Vec::new();
+            let n = std::future::poll_fn(|cx| rx.poll_recv_many(cx, &mut buf, 3)).await;
+            assert_eq!(n, 3);
+            assert!(matches!(buf[0], PipeMsg::Connected(_)));
+            assert_eq!(tx.capacity(), 2);
+            let n = std::future::poll_fn(|cx| rx.poll_recv_many(cx, &mut buf, 10)).await;
+            assert_eq!(n, 2);
+            assert_eq!(tx.capacity(), 4);
+            tx.close_pipe();
+            let n = std::future::poll_fn(|cx| rx.poll_recv_many(cx, &mut buf, 10)).await;
+            assert_eq!(n, 0, "closed");
+            assert!(tx.is_closed());
+        });
+    }
+
+    #[test]
+    fn a_closed_pipe_delivers_what_was_queued_first() {
+        let (tx, mut rx) = pipe(10);
+        tx.try_send(m("a")).unwrap();
+        tx.close_pipe();
+        assert!(
+            tx.try_send(m("late")).is_ok(),
+            "the marker only ends the receiver"
+        );
+        assert_eq!(body(rx.try_recv().ok()), b"a");
+        assert!(matches!(rx.try_recv(), Err(TryRecvError::Disconnected)));
+        assert!(tx.is_closed());
+    }
+
+    #[test]
+    fn dropping_the_receiver_fails_waiting_senders() {
+        let (mut tx, rx) = pipe(1);
+        tx.try_send(m("x")).unwrap();
+        let (count, waker) = counter();
+        let mut cx = Context::from_waker(&waker);
+        assert!(tx.poll_reserve(&mut cx).is_pending());
+        drop(rx);
+        assert_eq!(wakes(&count), 1);
+        assert_eq!(tx.poll_reserve(&mut cx), Poll::Ready(Err(())));
+        assert!(tx.is_closed());
+        assert!(matches!(tx.try_send(m("y")), Err(TrySendError::Closed(_))));
+    }
+
+    #[test]
+    fn the_pipe_ends_when_the_last_clone_of_the_sender_goes() {
+        let (tx, mut rx) = pipe(10);
+        let tx2 = tx.clone();
+        let (count, waker) = counter();
+        let mut cx = Context::from_waker(&waker);
+        assert!(rx.poll_recv(&mut cx).is_pending());
+        drop(tx);
+        assert_eq!(wakes(&count), 0);
+        tx2.try_send(m("last")).unwrap();
+        drop(tx2);
+        assert_eq!(body(ready_item(rx.poll_recv(&mut cx))), b"last");
+        assert!(matches!(rx.poll_recv(&mut cx), Poll::Ready(None)));
+    }
+
+    /// Two threads, a small HWM: every message arrives, in order, however
+    /// the sender's waits and the receiver's sleeps interleave.
+    #[test]
+    fn a_stream_across_threads_arrives_whole_and_in_order() {
+        const N: u32 = 200_000;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (tx, mut rx) = pipe(7);
+            let sender = tokio::spawn(async move {
+                for i in 0..N {
+                    let msg = PipeMsg::Message(Message::from(i.to_be_bytes().to_vec()));
+                    tx.send(msg).await.expect("the receiver is there");
+                }
+            });
+            let receiver = tokio::spawn(async move {
+                for i in 0..N {
+                    assert_eq!(body(rx.recv().await), i.to_be_bytes());
+                }
+                assert!(rx.recv().await.is_none());
+            });
+            sender.await.unwrap();
+            receiver.await.unwrap();
         });
     }
 }

@@ -5,9 +5,15 @@
 //! - checks every announced frame size against the configured maximum
 //!   *before* reserving any memory for it, and never pre-allocates more than
 //!   [`PREALLOC_LIMIT`] on a peer's word (a huge LONG frame without a limit
-//!   is accepted, as libzmq does, but memory grows only as bytes arrive);
-//! - hands out frame bodies as [`Bytes`] split off the read buffer, so a
-//!   body is never copied on the way in;
+//!   is accepted, as libzmq does, but beyond that memory grows only as
+//!   bytes arrive, at most doubling what has arrived);
+//! - reserves room for a whole frame (up to [`PREALLOC_LIMIT`]) as soon as
+//!   its header is in, so a large body is read straight into place and
+//!   handed out as [`Bytes`] split off the read buffer: a body is never
+//!   copied on the way in;
+//! - on the way out, copies small frames into one buffer but queues large
+//!   bodies ([`VECTORED_MIN`] bytes or more) by reference, for one vectored
+//!   write ([`WireBuf`]);
 //! - assembles multipart messages, accepting commands between their frames
 //!   (libzmq may emit a PONG there);
 //! - surfaces every command, known or not: deciding what is fatal is the
@@ -17,6 +23,8 @@
 //! - passes each frame through a [`FrameCipher`] when the mechanism set one.
 //!
 //! Like libzmq's `ZMQ_MAXMSGSIZE`, the limit applies to each frame.
+
+use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
@@ -28,8 +36,21 @@ use crate::mechanism::FrameCipher;
 use crate::message::Message;
 
 /// The most the decoder reserves at once for a frame that has not arrived
-/// yet; bigger frames grow the buffer as their bytes come in.
-pub const PREALLOC_LIMIT: usize = 256 * 1024;
+/// yet: a frame up to this size gets all its room as soon as its header is
+/// in; a bigger one grows the buffer as its bytes come in, each step at
+/// most doubling what has arrived. (Room reserved and not yet written to
+/// is address space, not resident memory.)
+pub const PREALLOC_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Room the decoder leaves after a frame it allocates a buffer for, where
+/// the bytes that follow it are read. Small: what lands there of a next
+/// large frame is copied into that frame's own buffer.
+const ROOM_AFTER: usize = 8 * 1024;
+
+/// Bodies at least this large are not copied by
+/// [`ZmtpCodec::encode_message_into`]: they are queued by reference in the
+/// [`WireBuf`], written from where they are by a vectored write.
+pub const VECTORED_MIN: usize = 8 * 1024;
 
 /// Slack allowed on the wire size of encrypted frames (CURVE adds a command
 /// name, a nonce and a MAC); the decrypted size is then checked exactly.
@@ -108,11 +129,30 @@ impl ZmtpCodec {
         };
         let total = header.header_len.saturating_add(size);
         if src.len() < total {
-            src.reserve((total - src.len()).min(PREALLOC_LIMIT));
+            if total <= PREALLOC_LIMIT {
+                // All the room at once for a frame that is not huge, so its
+                // body is read into place, never moved. A fresh buffer of
+                // the frame's size plus [`ROOM_AFTER`] for what follows
+                // (so the next read needs no buffer of its own): with
+                // allocations of one size per frame size, the allocator
+                // recycles the memory of bodies freed earlier instead of
+                // faulting in fresh pages for each one.
+                if src.capacity() < total {
+                    let mut room = BytesMut::with_capacity(total + ROOM_AFTER);
+                    room.extend_from_slice(src);
+                    *src = room;
+                }
+            } else {
+                // A huge one grows with what arrives, at most doubling it.
+                let missing = total - src.len();
+                src.reserve(missing.min(src.len().max(PREALLOC_LIMIT)));
+            }
             return Ok(None);
         }
-        src.advance(header.header_len);
-        let body = src.split_to(size).freeze();
+        // One split for header and body, then skip the header in the
+        // frozen frame (cheaper than advancing the buffer past it first).
+        let mut body = src.split_to(total).freeze();
+        body.advance(header.header_len);
         if let Some(cipher) = self.cipher.as_mut() {
             // Every frame goes to the cipher, whatever its flags: libzmq 4.3
             // carries CURVE's MESSAGE commands in frames without the COMMAND
@@ -143,6 +183,35 @@ impl ZmtpCodec {
         Ok(())
     }
 
+    /// Appends one message's frames to `dst` like
+    /// [`encode_message`](Self::encode_message), except that bodies of
+    /// [`VECTORED_MIN`] bytes or more are queued by reference, not copied
+    /// (unless a cipher transforms the frames).
+    pub fn encode_message_into(&mut self, msg: &Message, dst: &mut WireBuf) -> Result<(), Error> {
+        if self.cipher.is_some() {
+            return self.encode_message(msg, &mut dst.tail);
+        }
+        let last = msg.len().saturating_sub(1);
+        for (i, frame) in msg.iter().enumerate() {
+            let flags = if i < last { FLAG_MORE } else { 0 };
+            if frame.len() >= VECTORED_MIN {
+                put_header(&mut dst.tail, flags, frame.len());
+                dst.push_bytes(frame.clone());
+            } else if frame.len() <= 255 {
+                let tail = &mut dst.tail;
+                tail.reserve(2 + frame.len());
+                tail.extend_from_slice(&[flags, frame.len() as u8]);
+                tail.extend_from_slice(frame);
+            } else {
+                let tail = &mut dst.tail;
+                tail.reserve(9 + frame.len());
+                put_header(tail, flags, frame.len());
+                tail.extend_from_slice(frame);
+            }
+        }
+        Ok(())
+    }
+
     /// Appends many messages to `dst`, for one write.
     pub fn encode_batch<'a>(
         &mut self,
@@ -166,6 +235,106 @@ impl ZmtpCodec {
     }
 }
 
+/// Bytes waiting to be written: a queue of buffers, copied small frames
+/// and large bodies by reference, read out with [`Buf`] (whose
+/// [`chunks_vectored`](Buf::chunks_vectored) gives them all to one vectored
+/// write).
+#[derive(Debug, Default)]
+pub struct WireBuf {
+    /// Buffers queued before `tail`, oldest first (none empty).
+    sealed: VecDeque<Bytes>,
+    /// Bytes in `sealed`.
+    sealed_len: usize,
+    /// Where the next bytes are appended.
+    tail: BytesMut,
+}
+
+impl WireBuf {
+    /// An empty queue whose copy buffer starts with `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        WireBuf {
+            sealed: VecDeque::new(),
+            sealed_len: 0,
+            tail: BytesMut::with_capacity(capacity),
+        }
+    }
+
+    /// The buffer bytes are copied into, after everything queued so far.
+    pub fn tail_mut(&mut self) -> &mut BytesMut {
+        &mut self.tail
+    }
+
+    /// Queues `bytes` by reference after everything queued so far.
+    pub fn push_bytes(&mut self, bytes: Bytes) {
+        if bytes.is_empty() {
+            return;
+        }
+        if !self.tail.is_empty() {
+            // What was copied so far goes first; the tail goes on in the
+            // rest of the same allocation.
+            let copied = self.tail.split().freeze();
+            self.sealed_len += copied.len();
+            self.sealed.push_back(copied);
+        }
+        self.sealed_len += bytes.len();
+        self.sealed.push_back(bytes);
+    }
+
+    /// Bytes waiting.
+    pub fn len(&self) -> usize {
+        self.sealed_len + self.tail.len()
+    }
+
+    /// Whether nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Buf for WireBuf {
+    fn remaining(&self) -> usize {
+        self.len()
+    }
+
+    fn chunk(&self) -> &[u8] {
+        match self.sealed.front() {
+            Some(first) => first,
+            None => &self.tail,
+        }
+    }
+
+    fn chunks_vectored<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        let bufs = self
+            .sealed
+            .iter()
+            .map(|b| &b[..])
+            .chain(std::iter::once(&self.tail[..]));
+        for (slot, buf) in dst.iter_mut().zip(bufs.filter(|b| !b.is_empty())) {
+            *slot = std::io::IoSlice::new(buf);
+            n += 1;
+        }
+        n
+    }
+
+    fn advance(&mut self, mut cnt: usize) {
+        while cnt > 0 {
+            let Some(first) = self.sealed.front_mut() else {
+                break;
+            };
+            if cnt < first.len() {
+                first.advance(cnt);
+                self.sealed_len -= cnt;
+                return;
+            }
+            cnt -= first.len();
+            self.sealed_len -= first.len();
+            self.sealed.pop_front();
+        }
+        self.tail.advance(cnt);
+    }
+}
+
 impl Decoder for ZmtpCodec {
     type Item = Inbound;
     type Error = Error;
@@ -177,6 +346,10 @@ impl Decoder for ZmtpCodec {
             };
             if flags & FLAG_COMMAND != 0 {
                 return Ok(Some(Inbound::Command(Command::parse(body)?)));
+            }
+            if flags & FLAG_MORE == 0 && self.partial.is_empty() {
+                // A single-frame message: nothing to assemble.
+                return Ok(Some(Inbound::Message(Message::from(body))));
             }
             self.partial.push_back(body);
             if flags & FLAG_MORE == 0 {
@@ -285,6 +458,126 @@ mod tests {
         let mut buf = BytesMut::from(&b"\x02\x00\x00\x10\x00\x00\x00\x00\x00"[..]);
         assert!(codec.decode(&mut buf).unwrap().is_none());
         assert!(buf.capacity() <= PREALLOC_LIMIT + 64);
+    }
+
+    /// A frame that is not huge gets all its room when its header is in:
+    /// the rest of it lands in place, and the body is handed out from
+    /// there, never moved.
+    #[test]
+    fn large_frame_is_read_into_place() {
+        let size = 300 * 1024;
+        let mut wire = BytesMut::new();
+        put_header(&mut wire, 0, size);
+        wire.extend((0..size).map(|i| i as u8));
+        let mut codec = ZmtpCodec::new();
+        let mut buf = BytesMut::from(&wire[..1000]);
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        assert!(buf.capacity() >= wire.len());
+        let base = buf.as_ptr() as usize;
+        // The rest arrives in pieces, as reads would bring it.
+        for piece in wire[1000..].chunks(64 * 1024) {
+            assert!(codec.decode(&mut buf).unwrap().is_none());
+            buf.extend_from_slice(piece);
+            assert_eq!(buf.as_ptr() as usize, base, "the buffer moved");
+        }
+        let Some(Inbound::Message(m)) = codec.decode(&mut buf).unwrap() else {
+            panic!("expected a message")
+        };
+        assert_eq!(m[0].as_ptr() as usize, base + 9);
+        assert_eq!(&m[0][..], &wire[9..]);
+        assert!(buf.is_empty());
+    }
+
+    /// Beyond the preallocation limit, room grows with what arrives.
+    #[test]
+    fn huge_frame_room_follows_what_arrived() {
+        let size = 64 * PREALLOC_LIMIT;
+        let mut codec = ZmtpCodec::new();
+        let mut buf = BytesMut::new();
+        put_header(&mut buf, 0, size);
+        let mut arrived = 0;
+        while arrived < 4 * PREALLOC_LIMIT {
+            assert!(codec.decode(&mut buf).unwrap().is_none());
+            let room = buf.capacity() - buf.len();
+            assert!(
+                room <= (buf.len() + PREALLOC_LIMIT) * 2,
+                "room {room} for {arrived} bytes"
+            );
+            let piece = room.min(PREALLOC_LIMIT / 2);
+            buf.extend_from_slice(&vec![7u8; piece]);
+            arrived += piece;
+        }
+    }
+
+    /// Small frames are copied together; large bodies are queued by
+    /// reference between them, in order, for one vectored write.
+    #[test]
+    fn wire_buf_queues_large_bodies_by_reference() {
+        let big = Bytes::from(vec![5u8; VECTORED_MIN]);
+        let msgs = [
+            Message::from("small"),
+            Message::from(vec![Bytes::from_static(b"id"), big.clone()]),
+            Message::from("after"),
+        ];
+        let mut codec = ZmtpCodec::new();
+        let mut wire = WireBuf::with_capacity(64);
+        for m in &msgs {
+            codec.encode_message_into(m, &mut wire).unwrap();
+        }
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        let n = wire.chunks_vectored(&mut slices);
+        assert_eq!(n, 3);
+        assert_eq!(
+            slices[1].as_ptr(),
+            big.as_ptr(),
+            "the large body was copied"
+        );
+        // What goes out, in any split of writes, is the plain encoding.
+        let mut plain = BytesMut::new();
+        for m in &msgs {
+            codec.encode_message(m, &mut plain).unwrap();
+        }
+        assert_eq!(wire.len(), plain.len());
+        let mut out = Vec::new();
+        while wire.has_remaining() {
+            let take = wire.chunk().len().min(7);
+            out.extend_from_slice(&wire.chunk()[..take]);
+            wire.advance(take);
+        }
+        assert_eq!(out, plain);
+        assert!(wire.is_empty());
+    }
+
+    /// With a cipher, nothing is queued by reference: every frame is
+    /// transformed into the copy buffer.
+    #[test]
+    fn wire_buf_with_cipher_copies_everything() {
+        #[derive(Debug)]
+        struct Upper;
+        impl FrameCipher for Upper {
+            fn encrypt(
+                &mut self,
+                flags: u8,
+                body: &[u8],
+                dst: &mut BytesMut,
+            ) -> Result<(), ProtocolError> {
+                put_header(dst, flags, body.len());
+                dst.extend(body.iter().map(u8::to_ascii_uppercase));
+                Ok(())
+            }
+            fn decrypt(&mut self, body: Bytes) -> Result<(u8, Bytes), ProtocolError> {
+                Ok((0, body))
+            }
+        }
+        let mut codec = ZmtpCodec::new().with_cipher(Some(Box::new(Upper)));
+        let mut wire = WireBuf::with_capacity(64);
+        let big = Bytes::from(vec![b'a'; VECTORED_MIN * 2]);
+        codec
+            .encode_message_into(&Message::from(big), &mut wire)
+            .unwrap();
+        let mut slices = [std::io::IoSlice::new(&[]); 4];
+        assert_eq!(wire.chunks_vectored(&mut slices), 1);
+        assert!(wire.chunk()[9..].iter().all(|&b| b == b'A'));
     }
 
     #[test]
