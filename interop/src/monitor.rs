@@ -1,6 +1,7 @@
 //! [`Monitor`]: the reading end of `zmq_socket_monitor`, decoding libzmq's
 //! (version 1) monitor events.
 
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::consts::event;
@@ -69,22 +70,35 @@ pub fn event_name(bit: u16) -> &'static str {
 /// Receives the events of a monitored socket; created by
 /// [`Socket::monitor`](crate::Socket::monitor).
 ///
-/// It is a `ZMQ_PAIR` socket connected to the monitor endpoint, so like any
-/// [`Socket`] it is `Send` and may be read on another thread than the
-/// monitored socket.
+/// It is a `ZMQ_PAIR` socket connected to the monitor endpoint; it is
+/// `Send` and may be read on another thread than the monitored socket.
+///
+/// libzmq sends monitor events with a *blocking* send from whichever thread
+/// emits them (often the I/O thread), so a reader that goes away while the
+/// monitored socket still produces events would stall that thread for
+/// good. The monitored [`Socket`] therefore keeps the reader open (a
+/// shared handle) until it has itself stopped monitoring and closed, and
+/// the reader's queue is unbounded (`ZMQ_RCVHWM` 0) so unread events never
+/// block libzmq either.
 #[derive(Debug)]
 pub struct Monitor {
-    socket: Socket,
+    reader: Arc<Mutex<Socket>>,
 }
 
 impl Monitor {
-    pub(crate) fn new(socket: Socket) -> Monitor {
-        Monitor { socket }
+    pub(crate) fn new(reader: Arc<Mutex<Socket>>) -> Monitor {
+        Monitor { reader }
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Socket> {
+        // Nothing panics while holding the lock except a failing test,
+        // which leaves the socket usable.
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Waits at most `timeout` for the next event; `EAGAIN` on expiry.
     pub fn next_event(&self, timeout: Duration) -> Result<MonitorEvent> {
-        MonitorEvent::parse(&self.socket.recv_multipart_timeout(timeout)?)
+        MonitorEvent::parse(&self.reader().recv_multipart_timeout(timeout)?)
     }
 
     /// Skips events until one whose bit is in `mask` arrives and returns it;
@@ -102,10 +116,5 @@ impl Monitor {
                 return Ok(ev);
             }
         }
-    }
-
-    /// The underlying `ZMQ_PAIR` socket, e.g. for [`poll`](crate::poll()).
-    pub fn socket(&self) -> &Socket {
-        &self.socket
     }
 }

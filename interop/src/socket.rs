@@ -1,8 +1,9 @@
 //! [`Socket`]: an owned libzmq socket with blocking send/receive, socket
 //! options, monitoring and polling.
 
+use std::cell::RefCell;
 use std::ffi::{c_int, c_long, c_void};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::consts::{flags, opt, poll as poll_bits, SocketType};
@@ -44,6 +45,9 @@ const SOCKOPT_BUF_LEN: usize = 4096;
 pub struct Socket {
     ptr: *mut c_void,
     kind: SocketType,
+    /// The readers of this socket's monitors, kept open until the socket
+    /// has stopped monitoring and closed (see [`Monitor`]).
+    monitors: RefCell<Vec<Arc<Mutex<Socket>>>>,
     // Declared after `ptr` and released after `Drop::drop` has closed the
     // socket, so the context is only terminated once the socket is closed.
     ctx: Arc<RawContext>,
@@ -64,7 +68,12 @@ impl Socket {
         if ptr.is_null() {
             return Err(Error::last());
         }
-        let socket = Socket { ptr, kind, ctx };
+        let socket = Socket {
+            ptr,
+            kind,
+            monitors: RefCell::new(Vec::new()),
+            ctx,
+        };
         socket.set_linger(DEFAULT_LINGER_MS)?;
         Ok(socket)
     }
@@ -319,13 +328,21 @@ impl Socket {
     ///
     /// Call it **before** `bind` / `connect`: libzmq drops events while no
     /// monitor reader is attached.
+    ///
+    /// The reader stays open as long as this socket, whatever happens to
+    /// the returned [`Monitor`]: libzmq's blocking event sends would
+    /// otherwise stall its I/O thread once the reader is gone.
     pub fn monitor(&self, events: u16) -> Result<Monitor> {
         let endpoint = crate::unique_inproc_endpoint("monitor");
         let c = c_string("endpoint", &endpoint)?;
         // SAFETY: live socket; `c` is NUL-terminated and outlives the call.
         check(unsafe { ffi::zmq_socket_monitor(self.ptr, c.as_ptr(), c_int::from(events)) })?;
         let reader = Socket::new(Arc::clone(&self.ctx), SocketType::Pair)?;
+        // Unread events queue without limit instead of blocking libzmq.
+        reader.set_rcvhwm(0)?;
         reader.connect(&endpoint)?;
+        let reader = Arc::new(Mutex::new(reader));
+        self.monitors.borrow_mut().push(Arc::clone(&reader));
         Ok(Monitor::new(reader))
     }
 
@@ -672,12 +689,23 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
+        if !self.monitors.borrow().is_empty() {
+            // Stop monitoring while the readers are still open, so that no
+            // event of the socket's shutdown waits for a reader that is gone.
+            // SAFETY: `ptr` is a live socket; a NULL endpoint stops the
+            // monitor.
+            unsafe {
+                ffi::zmq_socket_monitor(self.ptr, std::ptr::null(), 0);
+            }
+        }
         // SAFETY: `ptr` is a live socket, closed exactly once, here, on the
         // thread that owns it. zmq_close does not block (lingering happens in
         // the context's reaper thread).
         unsafe {
             ffi::zmq_close(self.ptr);
         }
+        // The readers close when their `Monitor`s are gone too.
+        self.monitors.get_mut().clear();
     }
 }
 
