@@ -6,9 +6,10 @@
 //!
 //! # Layout
 //!
-//! - `peers` (private): the peer table — fair-queued inbound pipes
-//!   (`futures::stream::SelectAll`), round-robin outbound pipes with
-//!   HWM backpressure through pipe reservations.
+//! - `peers` (private): the peer table — fair-queued inbound pipes (a
+//!   rotation of the pipes known to hold items, each woken back in by its
+//!   own waker), round-robin outbound pipes with HWM backpressure through
+//!   pipe reservations.
 //!
 //! # Acting without being polled
 //!

@@ -29,8 +29,9 @@
 //!
 //! # High-water marks
 //!
-//! Pipes are `tokio::sync::mpsc` channels whose message count is bounded by
-//! the HWM (0 = unlimited) through a semaphore, so that the in-band
+//! Pipes are batched queues (built like libzmq's `ypipe`: the receiver takes
+//! everything queued at once) whose message count is bounded by the HWM
+//! (0 = unlimited) with counters, so that the in-band
 //! [`PipeMsg::Connected`] markers do not count (see [`pipe`](mod@pipe)). An
 //! inproc pipe holds the sender's SNDHWM plus the receiver's RCVHWM, as in
 //! libzmq. A conflating pipe (`ZMQ_CONFLATE`) holds only the newest message
