@@ -2,7 +2,8 @@
 //! the interop tests recorded (it never runs or invents a result itself).
 //!
 //! ```text
-//! cargo test -p oxmq-sockets --test interop_matrix --test interop_protocol -- --include-ignored
+//! cargo test -p oxmq-sockets --test interop_matrix --test interop_protocol \
+//!     --test interop_zap --test interop_curve -- --include-ignored
 //! cargo run -p oxmq-sockets --example interop_table
 //! ```
 //!
@@ -165,12 +166,12 @@ fn render(rows: &[Row], timings: bool) -> String {
     );
     out.push_str(
         "This file is **generated from a test run, not written by hand**: every row is \
-         the recorded outcome of one test in `sockets/tests/interop_matrix.rs` or \
-         `sockets/tests/interop_protocol.rs`, where oxmq talks to a real libzmq 4.3.5 \
+         the recorded outcome of one test in `sockets/tests/interop_matrix.rs`, \
+         `interop_protocol.rs`, `interop_zap.rs` or `interop_curve.rs`, where oxmq talks to a real libzmq 4.3.5 \
          (built from crates.io by the test-only `oxmq-interop` crate). To regenerate:\n\n",
     );
     out.push_str(
-        "```sh\ncargo test -p oxmq-sockets --test interop_matrix --test interop_protocol -- --include-ignored\n\
+        "```sh\ncargo test -p oxmq-sockets --test interop_matrix --test interop_protocol \\\n    --test interop_zap --test interop_curve -- --include-ignored\n\
          cargo run -p oxmq-sockets --example interop_table\n```\n\n\
          (`--include-ignored` runs the tests kept `#[ignore]`d for known oxmq bugs too; \
          they show as \"known bug\".)\n\n",
@@ -298,7 +299,7 @@ fn main() -> ExitCode {
     }
     let Some(rows_dir) = rows_dir.or_else(default_rows_dir) else {
         eprintln!(
-            "no recorded rows: run `cargo test -p oxmq-sockets --test interop_matrix --test interop_protocol` first"
+            "no recorded rows: run `cargo test -p oxmq-sockets --test interop_matrix --test interop_protocol --test interop_zap --test interop_curve` first"
         );
         return ExitCode::FAILURE;
     };
