@@ -369,8 +369,9 @@ fn report_handshake_failure(monitor: &Monitor, endpoint: &str, peer: &str, e: &Z
     });
 }
 
-fn engine_config(opts: &TransportOptions, est: &Established) -> EngineConfig {
+fn engine_config(opts: &TransportOptions, est: &Established, io: &IoStream) -> EngineConfig {
     EngineConfig {
+        read_max: io.read_max(),
         socket_type: opts.socket_type,
         peer_version: est.peer.version,
         heartbeat_ivl: opts.heartbeat_ivl,
@@ -453,7 +454,7 @@ async fn serve_accepted(
         endpoint: endpoint.clone(),
         peer: peer_addr.clone(),
     });
-    let cfg = engine_config(&opts, &est);
+    let cfg = engine_config(&opts, &est, &io);
     let info = Arc::new(ConnectionInfo {
         peer: est.peer,
         endpoint: endpoint.clone(),
@@ -673,7 +674,7 @@ pub(crate) async fn connect_session(
                     if !pipe.hand_over(&shared) {
                         break;
                     }
-                    let mut cfg = engine_config(&opts, &est);
+                    let mut cfg = engine_config(&opts, &est, &io);
                     // A lingering session only has what is left of it.
                     cfg.linger = close.remaining_linger();
                     let info = Arc::new(ConnectionInfo {

@@ -15,6 +15,17 @@ pub(crate) enum IoStream {
     Unix(UnixStream),
 }
 
+impl IoStream {
+    /// The most the engine asks of one read (see
+    /// [`TCP_READ_MAX`](crate::engine::TCP_READ_MAX)).
+    pub(crate) fn read_max(&self) -> usize {
+        match self {
+            IoStream::Tcp(_) => crate::engine::TCP_READ_MAX,
+            IoStream::Unix(_) => usize::MAX,
+        }
+    }
+}
+
 impl AsyncRead for IoStream {
     fn poll_read(
         self: Pin<&mut Self>,

@@ -10,7 +10,9 @@
 //! - reserves room for a whole frame (up to [`PREALLOC_LIMIT`]) as soon as
 //!   its header is in, so a large body is read straight into place and
 //!   handed out as [`Bytes`] split off the read buffer: a body is never
-//!   copied on the way in;
+//!   copied on the way in; the buffers of large frames are used again
+//!   once the bodies split off them are dropped (no fresh memory per
+//!   large frame);
 //! - on the way out, copies small frames into one buffer but queues large
 //!   bodies ([`VECTORED_MIN`] bytes or more) by reference, for one vectored
 //!   write ([`WireBuf`]);
@@ -56,6 +58,57 @@ pub const VECTORED_MIN: usize = 8 * 1024;
 /// name, a nonce and a MAC); the decrypted size is then checked exactly.
 const CIPHER_SLACK: u64 = 64;
 
+/// Large receive buffers kept for reuse: at most this many…
+const SPARES: usize = 4;
+/// …holding at most this much memory together.
+const SPARE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The buffers the decoder allocated for large frames and moved on from,
+/// kept so that one whose bodies have all been dropped is used again for
+/// the next large frame instead of a fresh allocation. A spare is an
+/// empty handle on its allocation; it is reusable once it is the last
+/// one ([`BytesMut::try_reclaim`]). Memory that is already mapped (and
+/// likely still in cache) spares the page faults and cache misses of
+/// fresh memory, which the allocator may have returned to the system.
+#[derive(Debug, Default)]
+struct Spares {
+    /// Spares and the sizes of their allocations, oldest first.
+    bufs: Vec<(BytesMut, usize)>,
+    /// The size of the buffer handed out last (the decoder's current
+    /// one), 0 if none.
+    current: usize,
+}
+
+impl Spares {
+    /// Moves what `src` holds into an empty buffer with room for `size`
+    /// bytes — a reclaimed spare if one is free and large enough, else a
+    /// fresh one — and keeps the old buffer as a spare.
+    fn renew(&mut self, src: &mut BytesMut, size: usize) {
+        // Newest first: recently used memory is the likeliest to be in
+        // cache.
+        let reclaimed = (0..self.bufs.len())
+            .rev()
+            .find(|&i| self.bufs[i].0.try_reclaim(size));
+        let (mut room, room_size) = match reclaimed {
+            Some(i) => self.bufs.remove(i),
+            None => (BytesMut::with_capacity(size), size),
+        };
+        room.extend_from_slice(src);
+        let mut old = std::mem::replace(src, room);
+        old.clear();
+        let old_size = std::mem::replace(&mut self.current, room_size);
+        if old_size == 0 || old_size > SPARE_BYTES {
+            return;
+        }
+        let mut held: usize = self.bufs.iter().map(|(_, n)| n).sum();
+        while !self.bufs.is_empty() && (self.bufs.len() == SPARES || held + old_size > SPARE_BYTES)
+        {
+            held -= self.bufs.remove(0).1;
+        }
+        self.bufs.push((old, old_size));
+    }
+}
+
 /// What the decoder yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inbound {
@@ -71,6 +124,7 @@ pub struct ZmtpCodec {
     max_frame_size: Option<u64>,
     cipher: Option<Box<dyn FrameCipher>>,
     partial: Message,
+    spares: Spares,
 }
 
 impl ZmtpCodec {
@@ -131,16 +185,13 @@ impl ZmtpCodec {
         if src.len() < total {
             if total <= PREALLOC_LIMIT {
                 // All the room at once for a frame that is not huge, so its
-                // body is read into place, never moved. A fresh buffer of
-                // the frame's size plus [`ROOM_AFTER`] for what follows
-                // (so the next read needs no buffer of its own): with
-                // allocations of one size per frame size, the allocator
-                // recycles the memory of bodies freed earlier instead of
-                // faulting in fresh pages for each one.
+                // body is read into place, never moved: a buffer of the
+                // frame's size plus [`ROOM_AFTER`] for what follows (so the
+                // next read needs no buffer of its own), the memory of an
+                // earlier large frame whose bodies are gone if there is
+                // one (see [`Spares`]).
                 if src.capacity() < total {
-                    let mut room = BytesMut::with_capacity(total + ROOM_AFTER);
-                    room.extend_from_slice(src);
-                    *src = room;
+                    self.spares.renew(src, total + ROOM_AFTER);
                 }
             } else {
                 // A huge one grows with what arrives, at most doubling it.
@@ -486,6 +537,100 @@ mod tests {
         assert_eq!(m[0].as_ptr() as usize, base + 9);
         assert_eq!(&m[0][..], &wire[9..]);
         assert!(buf.is_empty());
+    }
+
+    /// Appends `rest` (the end of a frame whose room the decoder reserved,
+    /// and maybe the start of the next) to `buf`, and decodes the frame's
+    /// body.
+    fn feed_frame(codec: &mut ZmtpCodec, buf: &mut BytesMut, rest: &[u8]) -> Bytes {
+        buf.extend_from_slice(rest);
+        match codec.decode(buf).unwrap() {
+            Some(Inbound::Message(m)) => m[0].clone(),
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    /// The buffer of a large frame is used again for a later one once
+    /// every body split off it is gone, and never while one is alive.
+    #[test]
+    fn large_frame_buffers_are_recycled() {
+        let size = 300 * 1024;
+        let frame = |fill: u8| {
+            let mut f = BytesMut::new();
+            put_header(&mut f, 0, size);
+            f.extend(std::iter::repeat_n(fill, size));
+            f.freeze()
+        };
+        let (f1, f2, f3, f4) = (frame(1), frame(2), frame(3), frame(4));
+        let mut codec = ZmtpCodec::new();
+        let mut buf = BytesMut::from(&f1[..100]);
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        // Frame 1, then the start of frame 2 in the room after it.
+        let mut rest = f1[100..].to_vec();
+        rest.extend_from_slice(&f2[..100]);
+        let b1 = feed_frame(&mut codec, &mut buf, &rest);
+        assert!(b1.iter().all(|&b| b == 1));
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        let mut rest = f2[100..].to_vec();
+        rest.extend_from_slice(&f3[..100]);
+        let b2 = feed_frame(&mut codec, &mut buf, &rest);
+        assert!(b2.iter().all(|&b| b == 2));
+        // Body 1 is gone: frame 3 lands in its buffer.
+        let b1_at = b1.as_ptr() as usize;
+        drop(b1);
+        // Were its memory freed, an allocation of its size made now would
+        // likely take it.
+        let other = vec![7u8; size + ROOM_AFTER + 64];
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        let mut rest = f3[100..].to_vec();
+        rest.extend_from_slice(&f4[..100]);
+        let b3 = feed_frame(&mut codec, &mut buf, &rest);
+        assert!(b3.iter().all(|&b| b == 3));
+        assert_eq!(b3.as_ptr() as usize, b1_at, "the buffer was not reused");
+        assert!(other.iter().all(|&b| b == 7));
+        // Bodies 2 and 3 are alive: frame 4 gets a buffer of its own.
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        let b4 = feed_frame(&mut codec, &mut buf, &f4[100..]);
+        assert!(b4.iter().all(|&b| b == 4));
+        assert!(b2.iter().all(|&b| b == 2), "a live body was overwritten");
+        assert!(b3.iter().all(|&b| b == 3), "a live body was overwritten");
+        let ends = |b: &Bytes| (b.as_ptr() as usize, b.as_ptr() as usize + b.len());
+        for other in [&b2, &b3] {
+            let (s4, e4) = ends(&b4);
+            let (s, e) = ends(other);
+            assert!(e4 <= s || e <= s4, "bodies overlap");
+        }
+    }
+
+    /// Spares are bounded in number and in memory, however many large
+    /// frames stay alive.
+    #[test]
+    fn spares_are_bounded() {
+        let mut spares = Spares::default();
+        let mut src = BytesMut::new();
+        let mut alive = Vec::new();
+        for size in [
+            100,
+            3 << 20,
+            1 << 20,
+            5 << 20,
+            1 << 20,
+            1 << 20,
+            2 << 20,
+            1 << 20,
+        ] {
+            spares.renew(&mut src, size);
+            assert!(src.capacity() >= size);
+            src.extend_from_slice(&[1, 2, 3]);
+            alive.push(src.split().freeze());
+            assert!(spares.bufs.len() <= SPARES);
+            let held: usize = spares.bufs.iter().map(|(_, n)| n).sum();
+            assert!(held <= SPARE_BYTES, "{held} bytes held");
+        }
+        // None was reused while its bytes were alive.
+        for (i, b) in alive.iter().enumerate() {
+            assert_eq!(&b[..], &[1, 2, 3], "body {i} was overwritten");
+        }
     }
 
     /// Beyond the preallocation limit, room grows with what arrives.
