@@ -59,9 +59,9 @@ pub const VECTORED_MIN: usize = 8 * 1024;
 const CIPHER_SLACK: u64 = 64;
 
 /// Large receive buffers kept for reuse: at most this many…
-const SPARES: usize = 4;
+const SPARES: usize = 3;
 /// …holding at most this much memory together.
-const SPARE_BYTES: usize = 8 * 1024 * 1024;
+const SPARE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The buffers the decoder allocated for large frames and moved on from,
 /// kept so that one whose bodies have all been dropped is used again for
