@@ -55,6 +55,7 @@ pub(crate) fn once<T>(f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
 }
 
 /// Receives, failing with `Closed` after the context's shutdown.
+#[inline]
 pub(crate) fn poll_recv<S: PollRecv>(
     s: &mut S,
     cx: &mut Context<'_>,
@@ -105,6 +106,7 @@ pub(crate) fn poll_send<S: PollSend>(
 /// [`poll_send`] for a caller that has just checked the flag itself
 /// (`send`, `try_send`: one check per message): the check is left to the
 /// way to `Pending` (a `send` woken by the shutdown finds it there).
+#[inline]
 pub(crate) fn poll_send_checked<S: PollSend>(
     s: &mut S,
     cx: &mut Context<'_>,
@@ -197,8 +199,8 @@ macro_rules! impl_send {
                 $crate::base::HasBase::base(self).check_open()?;
                 $crate::base::check_message(&msg)?;
                 // What the Sink buffered goes first.
-                let mut pending = $crate::io::PollSend::sink_slot(self).take();
-                if pending.is_some() {
+                if $crate::io::PollSend::sink_slot(self).is_some() {
+                    let mut pending = $crate::io::PollSend::sink_slot(self).take();
                     std::future::poll_fn(|cx| {
                         $crate::io::poll_send_checked(self, cx, &mut pending, true)
                     })

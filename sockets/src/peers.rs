@@ -286,7 +286,9 @@ impl FairQueue {
         let slot = *self.active.front()?;
         let pipe = self.pipes.get_mut(slot)?.as_mut()?;
         let mut m = pipe.rx.try_recv_message()?;
-        m.set_properties(pipe.properties.clone());
+        if pipe.properties.is_some() || m.properties().is_some() {
+            m.set_properties(pipe.properties.clone());
+        }
         let id = pipe.id;
         if self.active.len() > 1 {
             self.active.pop_front();

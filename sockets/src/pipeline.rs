@@ -49,6 +49,7 @@ impl Push {
 }
 
 impl PollSend for Push {
+    #[inline]
     fn poll_send_msg(
         &mut self,
         cx: &mut TaskContext<'_>,
@@ -101,6 +102,7 @@ impl Pull {
 }
 
 impl PollRecv for Pull {
+    #[inline]
     fn poll_recv_msg(&mut self, cx: &mut TaskContext<'_>) -> Poll<Message> {
         poll_message(&mut self.base.peers, cx).map(|(_, m)| m)
     }

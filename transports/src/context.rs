@@ -102,6 +102,7 @@ impl Context {
 
     /// Whether [`shutdown`](Self::shutdown) was called. One atomic load:
     /// cheap enough to check on every send and receive.
+    #[inline]
     pub fn is_shut_down(&self) -> bool {
         self.inner.shut_down.load(Ordering::Acquire)
     }

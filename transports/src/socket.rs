@@ -110,6 +110,7 @@ impl SocketTransport {
 
     /// Whether the socket (or its context) was closed. Two atomic loads
     /// and no lock, so the sockets check it on every send and receive.
+    #[inline]
     pub fn is_closed(&self) -> bool {
         // The socket's token is cancelled by `close` and by the context's
         // `shutdown` only, and each sets its flag first: this is

@@ -59,6 +59,7 @@ impl Hash for Message {
 
 impl Message {
     /// An empty message (no frames).
+    #[inline]
     pub fn new() -> Self {
         Message {
             frames: Frames::new(),
@@ -76,26 +77,31 @@ impl Message {
 
     /// A connection property of a received message (case-insensitive name),
     /// e.g. `"Socket-Type"`, `"Peer-Address"`, `"User-Id"`, `"X-Color"`.
+    #[inline]
     pub fn property(&self, name: &str) -> Option<&Bytes> {
         self.properties.as_ref().and_then(|p| p.get(name))
     }
 
     /// All connection properties of a received message, if any.
+    #[inline]
     pub fn properties(&self) -> Option<&Metadata> {
         self.properties.as_deref()
     }
 
     /// Attaches connection properties (done by sockets on receive).
+    #[inline]
     pub fn set_properties(&mut self, properties: Option<Arc<Metadata>>) {
         self.properties = properties;
     }
 
     /// Number of frames.
+    #[inline]
     pub fn len(&self) -> usize {
         self.frames.len()
     }
 
     /// Whether the message has no frames at all.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.frames.is_empty()
     }
@@ -125,6 +131,7 @@ impl Message {
     }
 
     /// The frames, in order.
+    #[inline]
     pub fn frames(&self) -> &[Bytes] {
         &self.frames
     }
@@ -135,21 +142,25 @@ impl Message {
     }
 
     /// The frame at `index`, if any.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<&Bytes> {
         self.frames.get(index)
     }
 
     /// The first frame, if any.
+    #[inline]
     pub fn first(&self) -> Option<&Bytes> {
         self.frames.first()
     }
 
     /// The last frame, if any.
+    #[inline]
     pub fn last(&self) -> Option<&Bytes> {
         self.frames.last()
     }
 
     /// Iterates over the frames.
+    #[inline]
     pub fn iter(&self) -> std::slice::Iter<'_, Bytes> {
         self.frames.iter()
     }
@@ -217,6 +228,7 @@ impl fmt::Debug for HexFrame<'_> {
 
 impl Index<usize> for Message {
     type Output = Bytes;
+    #[inline]
     fn index(&self, index: usize) -> &Bytes {
         &self.frames[index]
     }
@@ -248,6 +260,7 @@ impl<T: Into<Bytes>> FromIterator<T> for Message {
 }
 
 impl From<Bytes> for Message {
+    #[inline]
     fn from(frame: Bytes) -> Self {
         let mut frames = Frames::new();
         frames.push(frame);
