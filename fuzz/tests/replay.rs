@@ -87,14 +87,18 @@ fn libfuzzer_binaries_replay_stored_inputs() {
     for (name, _) in TARGETS {
         let bin = bin_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
         assert!(bin.exists(), "{} was not built", bin.display());
+        // Without input files a libFuzzer binary starts fuzzing and never
+        // ends: fail instead.
+        let stored = inputs(name);
+        assert!(!stored.is_empty(), "{name} has no stored inputs");
         let out = Command::new(&bin)
-            .args(inputs(name))
+            .args(&stored)
             .output()
             .expect("run the fuzz binary");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{name}: {}\n{stderr}", out.status);
         // libFuzzer names each input it executed.
-        for path in inputs(name) {
+        for path in stored {
             assert!(
                 stderr.contains(&format!("Running: {}", path.display())),
                 "{name} did not run {}",

@@ -421,7 +421,9 @@ async fn lz_client_outcome(
     let mut ox_mon = ox.monitor();
     let _link = link(&mut ox, &lzs, Transport::Tcp, Binder::Oxmq).await;
     let peer = spawn_libzmq("refused client", move || {
-        lz_send(&lzs, &[b"must not arrive".to_vec()], "message");
+        // Queued on the pending connection (unless the refusal came
+        // first); must never be delivered.
+        lz_send_unless_refused(&lzs, &[b"must not arrive".to_vec()]);
         lz_wait_event(&lz_mon, LZ_OUTCOME)
     });
     let ox_ev = ox_wait_event(&mut ox_mon, "handshake outcome", is_ox_outcome).await;

@@ -552,8 +552,9 @@ async fn libzmq_client_with_wrong_password_vs_oxmq_server() -> lz::MonitorEvent 
     let _link = link(&mut ox, &lzs, Transport::Tcp, Binder::Oxmq).await;
 
     let peer = spawn_libzmq("plain client", move || {
-        // Queued on the pending connection; must never be delivered.
-        lz_send(&lzs, &[b"must not arrive".to_vec()], "message");
+        // Queued on the pending connection (unless the refusal came
+        // first); must never be delivered.
+        lz_send_unless_refused(&lzs, &[b"must not arrive".to_vec()]);
         lz_wait_event(
             &lz_mon,
             event::HANDSHAKE_SUCCEEDED

@@ -97,8 +97,9 @@ async fn refused_libzmq_client(ox: &mut Pull, lzs: lz::Socket) -> (SocketEvent, 
     let lz_mon = lzs.monitor(event::ALL).unwrap();
     let _link = link(ox, &lzs, Transport::Tcp, Binder::Oxmq).await;
     let peer = spawn_libzmq("refused client", move || {
-        // Queued on the pending connection; must never be delivered.
-        lz_send(&lzs, &[b"must not arrive".to_vec()], "message");
+        // Queued on the pending connection (unless the refusal came
+        // first); must never be delivered.
+        lz_send_unless_refused(&lzs, &[b"must not arrive".to_vec()]);
         lz_wait_event(&lz_mon, LZ_OUTCOME)
     });
     let ox_ev = ox_wait_event(&mut ox_mon, "handshake outcome", is_ox_outcome).await;

@@ -359,6 +359,19 @@ pub fn lz_send(s: &lz::Socket, frames: &[Vec<u8>], what: &str) {
         .unwrap_or_else(|e| panic!("libzmq send ({what}): {e}"));
 }
 
+/// Queues a message on a libzmq client whose connection is about to be
+/// refused, if it still can: libzmq tears down the pipe of a session whose
+/// handshake failed (and does not reconnect), so when the refusal comes
+/// first there is nowhere to queue it and that is not a failure. Returns
+/// whether it was queued.
+pub fn lz_send_unless_refused(s: &lz::Socket, frames: &[Vec<u8>]) -> bool {
+    match s.send_multipart_flags(frames, lz::flags::DONTWAIT) {
+        Ok(()) => true,
+        Err(e) if e.is_again() => false,
+        Err(e) => panic!("libzmq send: {e}"),
+    }
+}
+
 /// libzmq monitor events already queued (no waiting).
 pub fn lz_drain(mon: &lz::Monitor) -> Vec<lz::MonitorEvent> {
     std::iter::from_fn(|| mon.next_event(Duration::ZERO).ok()).collect()
