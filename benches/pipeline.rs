@@ -12,97 +12,22 @@ mod common;
 
 use bytes::Bytes;
 use common::{
-    bench_rig, expect_size, oxmq_options, payload, plan_all, runtime, size_label, spawn_task,
-    spawn_thread, BoxError, Imp, Place, Rig, Transport, HWM, SIZES,
+    bench_rig, expect_size, libzmq_pushpull_rig, oxmq_pushpull_rig, payload, plan_all, runtime,
+    size_label, spawn_task, BoxError, Imp, Place, Rig, Transport, SIZES,
 };
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use oxmq_interop::{MessageBuf, SocketType};
 use zeromq::{Socket as _, SocketRecv as _, SocketSend as _};
 
 fn oxmq_rig(transport: Transport, size: usize) -> Rig {
     let place = Place::new(transport, "pipeline");
-    let ctx = oxmq::Context::new();
-    let (mut pull, mut push) = runtime()
-        .block_on(async {
-            let pull = oxmq::Pull::new(&ctx);
-            pull.set_options(oxmq_options);
-            let endpoint = pull.bind(&place.endpoint).await?;
-            let push = oxmq::Push::new(&ctx);
-            push.set_options(oxmq_options);
-            push.connect(&endpoint)?;
-            Ok::<_, BoxError>((pull, push))
-        })
-        .expect("oxmq set-up");
-    let receiver = spawn_task("oxmq PULL", move |mut orders| async move {
-        orders.done();
-        while let Some(n) = orders.next().await {
-            for _ in 0..n {
-                let msg = pull.recv().await?;
-                expect_size(msg[0].len(), size)?;
-            }
-            orders.done();
-        }
-        Ok(())
-    });
-    let body = Bytes::from_static(payload(size));
-    let sender = spawn_task("oxmq PUSH", move |mut orders| async move {
-        orders.done();
-        while let Some(n) = orders.next().await {
-            for _ in 0..n {
-                push.send(body.clone()).await?;
-            }
-            orders.done();
-        }
-        Ok(())
-    });
-    let term = ctx.clone();
-    Rig::new(vec![receiver, sender], plan_all(2))
-        .on_teardown(move || runtime().block_on(term.term()))
-        .keep(place)
+    oxmq_pushpull_rig(place, size, "oxmq", |_| {}, |_| {})
 }
 
 fn libzmq_rig(transport: Transport, size: usize) -> Rig {
     let place = Place::new(transport, "pipeline");
-    let ctx = oxmq_interop::Context::new();
-    ctx.set(oxmq_interop::ctx_opt::IO_THREADS, 1)
-        .expect("ZMQ_IO_THREADS");
-    let pull = ctx.socket(SocketType::Pull).expect("PULL");
-    pull.set_linger(0).expect("linger");
-    pull.set_rcvhwm(HWM as i32).expect("rcvhwm");
-    pull.bind(&place.endpoint).expect("bind");
-    let endpoint = pull.last_endpoint().expect("endpoint");
-    let push = ctx.socket(SocketType::Push).expect("PUSH");
-    push.set_linger(0).expect("linger");
-    push.set_sndhwm(HWM as i32).expect("sndhwm");
-    push.connect(&endpoint).expect("connect");
-    let receiver = spawn_thread("libzmq PULL", move |mut orders| {
-        let mut buf = MessageBuf::new();
-        orders.done();
-        while let Some(n) = orders.next_blocking() {
-            for _ in 0..n {
-                let len = pull.recv_into(&mut buf, 0)?;
-                expect_size(len, size)?;
-            }
-            orders.done();
-        }
-        Ok(())
-    });
-    let body = payload(size);
-    let sender = spawn_thread("libzmq PUSH", move |mut orders| {
-        orders.done();
-        while let Some(n) = orders.next_blocking() {
-            for _ in 0..n {
-                push.send_static(body, 0)?;
-            }
-            orders.done();
-        }
-        Ok(())
-    });
-    Rig::new(vec![receiver, sender], plan_all(2))
-        .keep(ctx)
-        .keep(place)
+    libzmq_pushpull_rig(place, size, "libzmq", |_| {}, |_| {})
 }
 
 fn zmqrs_rig(transport: Transport, size: usize) -> Rig {

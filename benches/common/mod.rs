@@ -538,3 +538,113 @@ pub(crate) const PROBE: &[u8] = b"\0probe";
 pub(crate) fn is_probe(frame: &[u8]) -> bool {
     frame.first() == Some(&0)
 }
+
+/// One oxmq PUSH streaming `size`-byte messages to one PULL bound at
+/// `place` (pipeline.rs, curve.rs). Both get [`oxmq_options`], then
+/// `pull_opts` / `push_opts` (e.g. a CURVE mechanism); `label` names the
+/// workers.
+pub(crate) fn oxmq_pushpull_rig(
+    place: Place,
+    size: usize,
+    label: &str,
+    pull_opts: impl FnOnce(&mut oxmq::TransportOptions),
+    push_opts: impl FnOnce(&mut oxmq::TransportOptions),
+) -> Rig {
+    let ctx = oxmq::Context::new();
+    let (mut pull, mut push) = runtime()
+        .block_on(async {
+            let pull = oxmq::Pull::new(&ctx);
+            pull.set_options(|o| {
+                oxmq_options(o);
+                pull_opts(o);
+            });
+            let endpoint = pull.bind(&place.endpoint).await?;
+            let push = oxmq::Push::new(&ctx);
+            push.set_options(|o| {
+                oxmq_options(o);
+                push_opts(o);
+            });
+            push.connect(&endpoint)?;
+            Ok::<_, BoxError>((pull, push))
+        })
+        .expect("oxmq set-up");
+    let receiver = spawn_task(&format!("{label} PULL"), move |mut orders| async move {
+        orders.done();
+        while let Some(n) = orders.next().await {
+            for _ in 0..n {
+                let msg = pull.recv().await?;
+                expect_size(msg[0].len(), size)?;
+            }
+            orders.done();
+        }
+        Ok(())
+    });
+    let body = bytes::Bytes::from_static(payload(size));
+    let sender = spawn_task(&format!("{label} PUSH"), move |mut orders| async move {
+        orders.done();
+        while let Some(n) = orders.next().await {
+            for _ in 0..n {
+                push.send(body.clone()).await?;
+            }
+            orders.done();
+        }
+        Ok(())
+    });
+    let term = ctx.clone();
+    Rig::new(vec![receiver, sender], plan_all(2))
+        .on_teardown(move || runtime().block_on(term.term()))
+        .keep(place)
+}
+
+/// The libzmq twin of [`oxmq_pushpull_rig`]: one I/O thread, a thread per
+/// socket; `pull_opts` runs before the bind, `push_opts` before the
+/// connect.
+pub(crate) fn libzmq_pushpull_rig(
+    place: Place,
+    size: usize,
+    label: &str,
+    pull_opts: impl FnOnce(&oxmq_interop::Socket),
+    push_opts: impl FnOnce(&oxmq_interop::Socket),
+) -> Rig {
+    use oxmq_interop::{MessageBuf, SocketType};
+    let ctx = oxmq_interop::Context::new();
+    ctx.set(oxmq_interop::ctx_opt::IO_THREADS, 1)
+        .expect("ZMQ_IO_THREADS");
+    let pull = ctx.socket(SocketType::Pull).expect("PULL");
+    pull.set_linger(0).expect("linger");
+    pull.set_rcvhwm(HWM as i32).expect("rcvhwm");
+    pull_opts(&pull);
+    pull.bind(&place.endpoint).expect("bind");
+    let endpoint = pull.last_endpoint().expect("endpoint");
+    let push = ctx.socket(SocketType::Push).expect("PUSH");
+    push.set_linger(0).expect("linger");
+    push.set_sndhwm(HWM as i32).expect("sndhwm");
+    push_opts(&push);
+    push.connect(&endpoint).expect("connect");
+    let receiver = spawn_thread(&format!("{label} PULL"), move |mut orders| {
+        let mut buf = MessageBuf::new();
+        orders.done();
+        while let Some(n) = orders.next_blocking() {
+            for _ in 0..n {
+                let len = pull.recv_into(&mut buf, 0)?;
+                expect_size(len, size)?;
+            }
+            orders.done();
+        }
+        Ok(())
+    });
+    let body = payload(size);
+    let sender = spawn_thread(&format!("{label} PUSH"), move |mut orders| {
+        orders.done();
+        while let Some(n) = orders.next_blocking() {
+            for _ in 0..n {
+                push.send_static(body, 0)?;
+            }
+            orders.done();
+        }
+        Ok(())
+    });
+    Rig::new(vec![receiver, sender], plan_all(2))
+        .keep(ctx)
+        .keep(place)
+}
