@@ -152,7 +152,15 @@ struct Endpoints {
 
 impl Endpoints {
     fn new(transport: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("oxmq-soak-{}", std::process::id()));
+        // One directory per run: two runs in one process (the tcp and ipc
+        // smoke tests) must not remove each other's socket files.
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "oxmq-soak-{}-{}-{run}",
+            std::process::id(),
+            transport
+        ));
         if transport == "ipc" {
             let _ = std::fs::create_dir_all(&dir);
         }
@@ -172,7 +180,9 @@ impl Endpoints {
 
 impl Drop for Endpoints {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.transport == "ipc" {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -71,9 +71,10 @@
 //!
 //! ## Safety
 //!
-//! All `unsafe` code of the workspace lives in this crate (the workspace
-//! lints forbid it elsewhere); every block carries a `// SAFETY:` comment
-//! and clippy's `undocumented_unsafe_blocks` is denied.
+//! The `unsafe` code of this crate is all FFI (the workspace lints deny it
+//! elsewhere, but for the pipes' lock-free queue in `oxmq-transports`);
+//! every block carries a `// SAFETY:` comment and clippy's
+//! `undocumented_unsafe_blocks` is denied.
 
 // `libsodium-sys-stable` is linked for its `libsodium.a` (which libzmq's
 // CURVE code calls) and for the DEP_SODIUM_* variables its build script

@@ -14,7 +14,8 @@
 //! - [`context`]: [`Context`], the home of the inproc namespace and of all
 //!   background tasks (no global state).
 //! - [`socket`]: [`SocketTransport`], bind/connect/unbind/disconnect/close.
-//! - [`pipe`]: [`Peer`] and [`PipeMsg`], what the pattern logic sees.
+//! - [`pipe`](mod@pipe): [`Peer`] and [`PipeMsg`], what the pattern logic sees;
+//!   `blockq` (private): the lock-free queue inside each pipe.
 //! - `connection` (private): listeners, reconnecting sessions, the handshake
 //!   driver; `inproc` (private): the inproc rendezvous.
 //! - `engine` (private): the per-connection engine future (batching, heartbeats,
@@ -29,8 +30,9 @@
 //!
 //! # High-water marks
 //!
-//! Pipes are batched queues (built like libzmq's `ypipe`: the receiver takes
-//! everything queued at once) whose message count is bounded by the HWM
+//! Pipes are lock-free queues of blocks (built like libzmq's `ypipe`; the
+//! private `blockq` module, the one place of the crate with `unsafe` code)
+//! whose message count is bounded by the HWM
 //! (0 = unlimited) with counters, so that the in-band
 //! [`PipeMsg::Connected`] markers do not count (see [`pipe`](mod@pipe)). An
 //! inproc pipe holds the sender's SNDHWM plus the receiver's RCVHWM, as in
@@ -40,6 +42,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 pub mod auth;
+mod blockq;
 mod connection;
 pub mod context;
 pub mod endpoint;

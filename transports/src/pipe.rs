@@ -19,17 +19,20 @@
 //!
 //! A pipe is built to cost little per message, as libzmq's `ypipe` does:
 //!
-//! - Senders append to a mutex-guarded queue: one uncontended lock per
-//!   message, no allocation (the queue's buffers are reused).
-//! - The receiver takes the *whole* queue at once (it swaps its emptied
-//!   batch buffer for the senders' queue) and then works from its own
-//!   batch without any synchronisation; it locks again only when the batch
-//!   is used up, and only if a flag the senders raise when they write into
-//!   an empty queue says there is something (so looking into an empty pipe
-//!   costs one atomic load).
+//! - The items travel in a lock-free single-producer, single-consumer
+//!   queue of blocks (the crate's `blockq` module): a sender writes an item
+//!   into a slot and sets the slot's flag; the receiver takes items as it
+//!   finds flags set. The two sides share no counter or lock per message,
+//!   only the slots themselves; a steady stream allocates nothing (used-up
+//!   blocks go back to the senders).
+//! - Senders take a lock of their own for each message (it orders them
+//!   when a pipe has several, and guards the high-water-mark count); the
+//!   receiver never takes it on its way to an item, only on its way to
+//!   sleep and to close.
 //! - Wake-ups happen only on the way to sleep: the receiver registers its
-//!   waker when it finds the pipe empty, and the next send wakes it, once;
-//!   a sender registers only when the pipe is full.
+//!   waker (under the senders' lock, after one more look) when it finds the
+//!   pipe empty, and the next send wakes it, once; a sender registers only
+//!   when the pipe is full.
 //!
 //! # High-water marks
 //!
@@ -49,7 +52,7 @@
 //! the one not taken yet — so it is never full and the HWM does not apply.
 //! Markers are kept, in order. It has the same [`PipeSender`] /
 //! [`PipeReceiver`] interface; a mutex-guarded queue of at most one message
-//! (plus markers), taken one item at a time, replaces the batched queue.
+//! (plus markers), taken one item at a time, replaces the block queue.
 //!
 //! # Priming
 //!
@@ -62,8 +65,9 @@
 //!
 //! # Ending a pipe
 //!
-//! A pipe ends when every sender is gone or after [`close_pipe`]'s marker,
-//! what was queued before still being delivered. `disconnect` instead
+//! A pipe ends when every sender is gone, or after the close marker an
+//! inproc disconnect or unbind writes into it, what was queued before still
+//! being delivered. `disconnect` instead
 //! *aborts* the socket's inbound pipe of that endpoint (libzmq's pipe
 //! termination): the receiver ends at once, dropping what is queued, and
 //! senders see the pipe closed.
@@ -74,8 +78,6 @@
 //! budget per call, as tokio's channels do. [`PipeReceiver::poll_recv`]
 //! takes none (it is called for every message, and the socket layer
 //! budgets its receive loop itself).
-//!
-//! [`close_pipe`]: PipeSender::close_pipe
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -86,6 +88,7 @@ use oxmq_zmtp::{Message, PeerInfo};
 use tokio::sync::mpsc::error::{SendError, TryRecvError, TrySendError};
 use tokio_util::sync::CancellationToken;
 
+use crate::blockq;
 use crate::options::Primer;
 
 /// Identifies a peer pipe within one socket.
@@ -156,7 +159,8 @@ fn wake_all(wakers: Vec<Waker>) {
 
 /// Creates a pipe holding at most `hwm` messages (0 = unlimited).
 pub fn pipe(hwm: usize) -> (PipeSender, PipeReceiver) {
-    let queue = Arc::new(Queue::new(capacity_of(hwm)));
+    let (queue, items) = Queue::new(capacity_of(hwm));
+    let queue = Arc::new(queue);
     (
         PipeSender {
             inner: Tx::Queue(QueueTx {
@@ -165,10 +169,7 @@ pub fn pipe(hwm: usize) -> (PipeSender, PipeReceiver) {
             }),
         },
         PipeReceiver {
-            inner: Rx::Queue(QueueRx {
-                queue,
-                batch: VecDeque::new(),
-            }),
+            inner: Rx::Queue(QueueRx { queue, items }),
             ended: false,
         },
     )
@@ -237,19 +238,16 @@ const WAITING: usize = 1 << (usize::BITS - 1);
 /// Message counts run modulo `WAITING`.
 const COUNT: usize = WAITING - 1;
 
-/// The shared state of a (non-conflating) pipe.
+/// The shared state of a (non-conflating) pipe. The items themselves
+/// travel in a [`blockq`] queue whose producer is in the senders' state and
+/// whose consumer belongs to the receiver.
 #[derive(Debug)]
 pub(crate) struct Queue {
-    /// What the senders touch for every message.
+    /// What the senders touch for every message (the receiver takes this
+    /// lock only on its way to sleep, and to close).
     state: Padded<Mutex<QueueState>>,
     /// What the receiver writes for every message.
     rx: Padded<RxShared>,
-    /// Set when the receiver has something to look at (items in an empty
-    /// queue, or the end), cleared by the receiver when it takes the items:
-    /// a receiver looking for items without registering (`try_recv`, a
-    /// socket's fast path) reads this instead of taking the senders' lock.
-    /// Senders write it once per batch, not per message.
-    ready: Padded<AtomicBool>,
     /// Cancelled when the receiver is gone or closed.
     rx_gone: CancellationToken,
 }
@@ -261,13 +259,16 @@ struct RxShared {
     read: AtomicUsize,
     /// The pipe was aborted: the receiver ends at once.
     aborted: AtomicBool,
+    /// Set (under the lock) when the pipe is closed or its last sender is
+    /// gone: a receiver that finds the queue empty takes the lock to see
+    /// whether the pipe ended only when this says it may have.
+    ending: AtomicBool,
 }
 
 #[derive(Debug)]
 struct QueueState {
-    /// Items sent and not yet taken by the receiver (which takes them all
-    /// at once).
-    items: VecDeque<Item>,
+    /// Where items are appended.
+    items: blockq::Producer<Item>,
     /// Messages ever queued plus slots reserved and not used yet (modulo
     /// `WAITING`).
     claimed: usize,
@@ -318,9 +319,9 @@ impl QueueState {
     }
 }
 
-/// What the receiver found when its batch was used up.
-enum Refill {
-    /// New items are in the batch.
+/// What the receiver found in an empty queue, under the lock.
+enum Park {
+    /// An item came meanwhile.
     Items,
     /// Nothing yet (the waker, if any, is registered).
     Empty,
@@ -329,10 +330,11 @@ enum Refill {
 }
 
 impl Queue {
-    fn new(capacity: usize) -> Queue {
-        Queue {
+    fn new(capacity: usize) -> (Queue, blockq::Consumer<Item>) {
+        let (items, consumer) = blockq::queue();
+        let queue = Queue {
             state: Padded(Mutex::new(QueueState {
-                items: VecDeque::new(),
+                items,
                 claimed: 0,
                 read_seen: 0,
                 capacity,
@@ -342,9 +344,9 @@ impl Queue {
                 closed: false,
             })),
             rx: Padded(RxShared::default()),
-            ready: Padded(AtomicBool::new(false)),
             rx_gone: CancellationToken::new(),
-        }
+        };
+        (queue, consumer)
     }
 
     #[inline]
@@ -352,14 +354,10 @@ impl Queue {
         lock(&self.state.0)
     }
 
-    /// Appends an item (under the lock), flagging the receiver if the
-    /// queue was empty.
-    #[inline]
-    fn append(&self, st: &mut QueueState, item: Item) {
-        if st.items.is_empty() {
-            self.ready.0.store(true, Ordering::Release);
-        }
-        st.items.push_back(item);
+    /// Marks the pipe as (possibly) ended for the receiver's lock-free
+    /// look; called under the lock.
+    fn set_ending(&self) {
+        self.rx.0.ending.store(true, Ordering::Release);
     }
 
     /// Queues an item, claiming a slot for a message: `Full` when there is
@@ -376,7 +374,7 @@ impl Queue {
             }
             st.claim();
         }
-        self.append(&mut st, Item::Pipe(item));
+        st.items.push(Item::Pipe(item));
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -401,7 +399,7 @@ impl Queue {
             return Ok(());
         };
         st.claim();
-        self.append(&mut st, Item::Pipe(PipeMsg::Message(msg)));
+        st.items.push(Item::Pipe(PipeMsg::Message(msg)));
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -426,7 +424,7 @@ impl Queue {
             st.unclaim();
             tx = std::mem::take(&mut st.tx_wakers);
         }
-        self.append(&mut st, Item::Pipe(item));
+        st.items.push(Item::Pipe(item));
         let rx = st.rx_waker.take();
         drop(st);
         if let Some(w) = rx {
@@ -491,47 +489,37 @@ impl Queue {
         wake_all(waiting);
     }
 
-    /// Moves the queued items into the receiver's (empty) batch.
-    fn refill(&self, batch: &mut VecDeque<Item>, waker: Option<&Waker>) -> Refill {
-        if waker.is_none() && !self.ready.0.load(Ordering::Acquire) {
-            return Refill::Empty;
-        }
+    /// The receiver found `items` empty: under the lock (which orders it
+    /// after every push), looks again, then sees whether the pipe ended,
+    /// and registers `waker` (if any) for the next push.
+    #[cold]
+    fn park(&self, items: &blockq::Consumer<Item>, waker: Option<&Waker>) -> Park {
         let mut st = self.lock();
-        if !st.items.is_empty() {
-            std::mem::swap(&mut st.items, batch);
-            // The queue is empty now; an end stays to be seen.
-            let ended = st.senders == 0 || st.closed;
-            self.ready.0.store(ended, Ordering::Relaxed);
-            return Refill::Items;
+        if !items.is_empty() {
+            return Park::Items;
         }
         if st.senders == 0 || st.closed {
-            return Refill::Ended;
+            return Park::Ended;
         }
-        self.ready.0.store(false, Ordering::Relaxed);
         if let Some(waker) = waker {
             match &st.rx_waker {
                 Some(w) if w.will_wake(waker) => {}
                 _ => st.rx_waker = Some(waker.clone()),
             }
         }
-        Refill::Empty
+        Park::Empty
     }
 
     /// Stops new messages (the receiver closed or went away): senders fail,
-    /// waiting ones wake. With `drop_items`, what is queued is dropped too.
-    fn close(&self, drop_items: bool) {
-        let (waiting, items) = {
+    /// waiting ones wake. What is queued stays for the receiver (which
+    /// drops it when it goes).
+    fn close(&self) {
+        let waiting = {
             let mut st = self.lock();
             st.closed = true;
-            self.ready.0.store(true, Ordering::Release);
-            let items = if drop_items {
-                std::mem::take(&mut st.items)
-            } else {
-                VecDeque::new()
-            };
-            (std::mem::take(&mut st.tx_wakers), items)
+            self.set_ending();
+            std::mem::take(&mut st.tx_wakers)
         };
-        drop(items);
         self.rx_gone.cancel();
         wake_all(waiting);
     }
@@ -540,17 +528,12 @@ impl Queue {
     /// senders see the pipe closed.
     fn abort(&self) {
         self.rx.0.aborted.store(true, Ordering::Release);
-        let (rx, waiting, items) = {
+        let (rx, waiting) = {
             let mut st = self.lock();
             st.closed = true;
-            self.ready.0.store(true, Ordering::Release);
-            (
-                st.rx_waker.take(),
-                std::mem::take(&mut st.tx_wakers),
-                std::mem::take(&mut st.items),
-            )
+            self.set_ending();
+            (st.rx_waker.take(), std::mem::take(&mut st.tx_wakers))
         };
-        drop(items);
         self.rx_gone.cancel();
         if let Some(w) = rx {
             w.wake();
@@ -572,7 +555,7 @@ impl Queue {
             if st.senders > 0 {
                 return;
             }
-            self.ready.0.store(true, Ordering::Release);
+            self.set_ending();
             st.rx_waker.take()
         };
         if let Some(w) = rx {
@@ -834,7 +817,7 @@ impl PipeSender {
                 if st.closed {
                     return;
                 }
-                q.queue.append(&mut st, Item::Close);
+                st.items.push(Item::Close);
                 let rx = st.rx_waker.take();
                 drop(st);
                 if let Some(w) = rx {
@@ -1077,14 +1060,27 @@ enum Rx {
 #[derive(Debug)]
 struct QueueRx {
     queue: Arc<Queue>,
-    /// Items taken from the queue at once, delivered from here.
-    batch: VecDeque<Item>,
+    /// Where the items are taken from.
+    items: blockq::Consumer<Item>,
 }
 
 impl QueueRx {
     #[inline]
     fn aborted(&self) -> bool {
         self.queue.rx.0.aborted.load(Ordering::Acquire)
+    }
+
+    /// Whether there is an item to take now, or, with `waker`, registers
+    /// it when there is not; `Ended` when nothing will come.
+    #[inline]
+    fn poll_items(&self, waker: Option<&Waker>) -> Park {
+        if !self.items.is_empty() {
+            return Park::Items;
+        }
+        if waker.is_none() && !self.queue.rx.0.ending.load(Ordering::Acquire) {
+            return Park::Empty;
+        }
+        self.queue.park(&self.items, waker)
     }
 
     /// The next item; `Ready(None)` when the pipe ended (no sender left,
@@ -1094,18 +1090,26 @@ impl QueueRx {
         if self.aborted() {
             return Poll::Ready(None);
         }
-        if self.batch.is_empty() {
-            match self.queue.refill(&mut self.batch, waker) {
-                Refill::Items => {}
-                Refill::Empty => return Poll::Pending,
-                Refill::Ended => return Poll::Ready(None),
-            }
-        }
-        let item = self.batch.pop_front();
-        if item.as_ref().is_some_and(is_message) {
+        let item = match self.items.pop() {
+            Some(item) => item,
+            None => match self.poll_items(waker) {
+                Park::Items => match self.items.pop() {
+                    Some(item) => item,
+                    None => return Poll::Pending,
+                },
+                Park::Empty => return Poll::Pending,
+                Park::Ended => return Poll::Ready(None),
+            },
+        };
+        if is_message(&item) {
             self.queue.took(1);
         }
-        Poll::Ready(item)
+        Poll::Ready(Some(item))
+    }
+
+    /// Drops every item there is (the pipe ended for the receiver).
+    fn discard(&mut self) {
+        while self.items.pop().is_some() {}
     }
 }
 
@@ -1134,7 +1138,7 @@ impl PipeReceiver {
         self.close();
         if let Rx::Queue(q) = &mut self.inner {
             // Nothing follows the end (what an abort left is dropped).
-            q.batch = VecDeque::new();
+            q.discard();
         }
     }
 
@@ -1185,23 +1189,16 @@ impl PipeReceiver {
         if self.ended || q.aborted() {
             return None;
         }
-        if q.batch.is_empty() && !matches!(q.queue.refill(&mut q.batch, None), Refill::Items) {
+        if !q.items.peek().is_some_and(is_message) {
             return None;
         }
-        if !q.batch.front().is_some_and(is_message) {
-            return None;
-        }
-        match q.batch.pop_front() {
+        match q.items.pop() {
             Some(Item::Pipe(PipeMsg::Message(m))) => {
                 q.queue.took(1);
                 Some(m)
             }
-            // (Not a message after all: put back.)
-            Some(other) => {
-                q.batch.push_front(other);
-                None
-            }
-            None => None,
+            // (Peeked as a message: nothing else can be there.)
+            _ => None,
         }
     }
 
@@ -1245,9 +1242,9 @@ impl PipeReceiver {
         }
         let mut messages = 0;
         let mut ended = false;
-        let mut refilled = false;
+        let mut parked = false;
         while buf.len() - before < limit {
-            match q.batch.pop_front() {
+            match q.items.pop() {
                 Some(Item::Pipe(m)) => {
                     if let PipeMsg::Message(_) = m {
                         messages += 1;
@@ -1259,13 +1256,14 @@ impl PipeReceiver {
                     ended = true;
                     break;
                 }
-                None if refilled => break,
+                // Something was taken: that is enough for this call.
+                None if parked || buf.len() > before => break,
                 None => {
-                    refilled = true;
-                    match q.queue.refill(&mut q.batch, Some(cx.waker())) {
-                        Refill::Items => {}
-                        Refill::Empty => break,
-                        Refill::Ended => {
+                    parked = true;
+                    match q.queue.park(&q.items, Some(cx.waker())) {
+                        Park::Items => {}
+                        Park::Empty => break,
+                        Park::Ended => {
                             ended = true;
                             break;
                         }
@@ -1292,7 +1290,7 @@ impl PipeReceiver {
     /// still be received.
     pub fn close(&mut self) {
         match &mut self.inner {
-            Rx::Queue(q) => q.queue.close(false),
+            Rx::Queue(q) => q.queue.close(),
             Rx::Slot(slot) => slot.close_rx(),
         }
     }
@@ -1306,12 +1304,12 @@ impl PipeReceiver {
         }
         match &mut self.inner {
             Rx::Queue(q) => {
-                if q.aborted() || !q.batch.is_empty() {
+                if q.aborted() {
                     return Poll::Ready(());
                 }
-                match q.queue.refill(&mut q.batch, Some(cx.waker())) {
-                    Refill::Items | Refill::Ended => Poll::Ready(()),
-                    Refill::Empty => Poll::Pending,
+                match q.poll_items(Some(cx.waker())) {
+                    Park::Items | Park::Ended => Poll::Ready(()),
+                    Park::Empty => Poll::Pending,
                 }
             }
             Rx::Slot(slot) => slot.poll_ready(cx),
@@ -1324,7 +1322,7 @@ impl PipeReceiver {
             return true;
         }
         match &self.inner {
-            Rx::Queue(q) => q.batch.is_empty() && q.queue.lock().items.is_empty(),
+            Rx::Queue(q) => q.items.is_empty(),
             Rx::Slot(slot) => slot.is_empty(),
         }
     }
@@ -1345,8 +1343,11 @@ impl PipeReceiver {
 impl Drop for PipeReceiver {
     fn drop(&mut self) {
         // Wake senders waiting for room: there will never be any.
-        match &self.inner {
-            Rx::Queue(q) => q.queue.close(true),
+        match &mut self.inner {
+            Rx::Queue(q) => {
+                q.queue.close();
+                q.discard();
+            }
             Rx::Slot(slot) => slot.close_rx(),
         }
     }
@@ -1543,8 +1544,7 @@ mod tests {
         }
         assert!(matches!(tx.try_send(m("y")), Err(TrySendError::Full(_))));
         assert_eq!(tx.capacity(), 0);
-        // The receiver takes the whole queue at once, but room comes back
-        // one message at a time, as each is taken.
+        // Room comes back one message at a time, as each is taken.
         body(rx.try_recv().ok());
         assert_eq!(tx.capacity(), 1);
         tx.try_send(m("y")).unwrap();
