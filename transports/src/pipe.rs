@@ -28,7 +28,12 @@
 //! - Senders take a lock of their own for each message (it orders them
 //!   when a pipe has several, and guards the high-water-mark count); the
 //!   receiver never takes it on its way to an item, only on its way to
-//!   sleep and to close.
+//!   sleep and to close. It is a spin lock (that yields the thread when it
+//!   has to wait): its critical sections are a few field updates, and its
+//!   release is a plain store, where a `std` mutex's release is an atomic
+//!   swap, which on x86 stalls until the slot just written has left the
+//!   store buffer (inproc 100 B: 11.6–12.2 M msg/s with `std::sync::Mutex`,
+//!   13.8–14.7 M with this lock, three criterion runs each).
 //! - Wake-ups happen only on the way to sleep: the receiver registers its
 //!   waker (under the senders' lock, after one more look) when it finds the
 //!   pipe empty, and the next send wakes it, once; a sender registers only
@@ -85,6 +90,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{ready, Context, Poll, Waker};
 
 use oxmq_zmtp::{Message, PeerInfo};
+use spin::mutex::{SpinMutex, SpinMutexGuard};
+use spin::relax::Yield;
 use tokio::sync::mpsc::error::{SendError, TryRecvError, TrySendError};
 use tokio_util::sync::CancellationToken;
 
@@ -244,8 +251,9 @@ const COUNT: usize = WAITING - 1;
 #[derive(Debug)]
 pub(crate) struct Queue {
     /// What the senders touch for every message (the receiver takes this
-    /// lock only on its way to sleep, and to close).
-    state: Padded<Mutex<QueueState>>,
+    /// lock only on its way to sleep, and to close); see the module docs
+    /// for why a spin lock.
+    state: Padded<SpinMutex<QueueState, Yield>>,
     /// What the receiver writes for every message.
     rx: Padded<RxShared>,
     /// Cancelled when the receiver is gone or closed.
@@ -333,7 +341,7 @@ impl Queue {
     fn new(capacity: usize) -> (Queue, blockq::Consumer<Item>) {
         let (items, consumer) = blockq::queue();
         let queue = Queue {
-            state: Padded(Mutex::new(QueueState {
+            state: Padded(SpinMutex::new(QueueState {
                 items,
                 claimed: 0,
                 read_seen: 0,
@@ -350,8 +358,8 @@ impl Queue {
     }
 
     #[inline]
-    fn lock(&self) -> MutexGuard<'_, QueueState> {
-        lock(&self.state.0)
+    fn lock(&self) -> SpinMutexGuard<'_, QueueState> {
+        self.state.0.lock()
     }
 
     /// Marks the pipe as (possibly) ended for the receiver's lock-free
