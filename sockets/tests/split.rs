@@ -13,7 +13,11 @@ const SAFETY: Duration = Duration::from_secs(20);
 async fn dealer_and_router_halves_work_concurrently() {
     for ep in ["inproc://split", "tcp://127.0.0.1:0"] {
         let ctx = Context::new();
-        let router = Router::new(&ctx);
+        let mut router = Router::new(&ctx);
+        // The echo must not be dropped: a ROUTER drops what it sends to a
+        // peer at its HWM (as libzmq's does), and the echoing task can
+        // outrun the connection's engine by a whole HWM on a busy machine.
+        router.set_mandatory(true);
         let bound = router.bind(ep).await.unwrap();
         let dealer = Dealer::new(&ctx);
         dealer.connect(&bound).unwrap();

@@ -17,8 +17,13 @@
 //!   sides for every item.
 //! - When a block is used up, the producer links a new one after it; the
 //!   consumer follows the link once it has taken the block's last item,
-//!   and hands the old block back through a one-block "spare" slot, which
-//!   the producer takes before it allocates. A steady stream allocates
+//!   and hands the old block back on a free list, a stack which the
+//!   producer pops from before it allocates (the newest first: its lines
+//!   are the likeliest to be in cache; one pusher and one popper, so a
+//!   popped block cannot come back during a pop, and there is no ABA). The free
+//!   list holds at most the number of blocks given to [`queue`] (the rest
+//!   are freed): a queue keeps the blocks of its deepest backlog up to that
+//!   bound, and a steady stream, or one that fills and drains, allocates
 //!   nothing.
 //! - The first block is made at the first push, so an unused queue costs
 //!   no block.
@@ -27,7 +32,7 @@
 //! block (and, once, the link in it); the consumer frees or recycles a
 //! block only after it has followed that block's link, when the producer
 //! has moved on for good. What is left when both halves are gone (items not
-//! taken, the blocks, the spare) is freed by the shared [`Links`].
+//! taken, the blocks, the free list) is freed by the shared [`Links`].
 //!
 //! The halves are `&mut self` types: one producer, one consumer. The pipe
 //! serialises its senders with its lock before they reach the producer.
@@ -75,8 +80,15 @@ impl<T> Block<T> {
 struct Links<T> {
     /// The first block, published by the producer at its first push.
     first: AtomicPtr<Block<T>>,
-    /// A used-up block the consumer handed back, ready for the producer.
-    spare: AtomicPtr<Block<T>>,
+    /// Used-up blocks the consumer handed back, linked through `next`:
+    /// the consumer pushes, the producer pops.
+    free: AtomicPtr<Block<T>>,
+    /// Blocks on the free list.
+    free_count: AtomicUsize,
+    /// At most this many free blocks are kept.
+    free_max: usize,
+    /// Blocks allocated so far (for tests, and for the curious).
+    allocated: AtomicUsize,
     /// Where the consumer stood when it was dropped (its block and the
     /// index of the first item it did not take); a null block means it
     /// never took from `first`.
@@ -114,12 +126,23 @@ impl<T> Drop for Links<T> {
             block = *owned.next.get_mut();
             index = 0;
         }
-        let spare = *self.spare.get_mut();
-        if !spare.is_null() {
-            // SAFETY: the spare block is not in the chain (the consumer
-            // unlinked it, the producer never took it) and holds no item.
-            drop(unsafe { Box::from_raw(spare) });
-        }
+        // SAFETY: the free list's blocks are out of the chain (the
+        // consumer unlinked them, the producer never took them) and hold no
+        // item.
+        unsafe { free_list(*self.free.get_mut()) };
+    }
+}
+
+/// Frees a list of empty blocks linked through `next`.
+///
+/// # Safety
+///
+/// The blocks hold no item, and the caller owns them all.
+unsafe fn free_list<T>(mut block: *mut Block<T>) {
+    while !block.is_null() {
+        // SAFETY: owned by the caller, made by `Block::alloc`.
+        let owned = unsafe { Box::from_raw(block) };
+        block = owned.next.load(Ordering::Relaxed);
     }
 }
 
@@ -156,11 +179,15 @@ unsafe impl<T: Send> Send for Consumer<T> {}
 // next item by reference (hence `T: Sync`); taking needs `&mut`.
 unsafe impl<T: Send + Sync> Sync for Consumer<T> {}
 
-/// Makes an empty queue.
-pub(crate) fn queue<T>() -> (Producer<T>, Consumer<T>) {
+/// Makes an empty queue that keeps at most `free_max` used-up blocks for
+/// reuse.
+pub(crate) fn queue<T>(free_max: usize) -> (Producer<T>, Consumer<T>) {
     let links = Arc::new(Links {
         first: AtomicPtr::new(ptr::null_mut()),
-        spare: AtomicPtr::new(ptr::null_mut()),
+        free: AtomicPtr::new(ptr::null_mut()),
+        free_count: AtomicUsize::new(0),
+        free_max,
+        allocated: AtomicUsize::new(0),
         rx_block: AtomicPtr::new(ptr::null_mut()),
         rx_index: AtomicUsize::new(0),
         _items: PhantomData,
@@ -180,14 +207,32 @@ pub(crate) fn queue<T>() -> (Producer<T>, Consumer<T>) {
 }
 
 impl<T> Producer<T> {
-    /// A block to fill: the spare, or a new one.
-    fn fresh_block(&self) -> *mut Block<T> {
-        let spare = self.links.spare.swap(ptr::null_mut(), Ordering::Acquire);
-        if spare.is_null() {
-            Block::alloc()
-        } else {
-            spare
+    /// A block to fill: the newest free one, or a new one.
+    #[cold]
+    fn fresh_block(&mut self) -> *mut Block<T> {
+        let links = &*self.links;
+        let mut head = links.free.load(Ordering::Acquire);
+        while !head.is_null() {
+            // SAFETY: a block on the free list stays there, with its `next`
+            // unchanged, until the producer (alone) pops it; the consumer
+            // only pushes other blocks in front of it. The acquire load
+            // made its contents (the consumer's resets) visible.
+            let next = unsafe { (*head).next.load(Ordering::Relaxed) };
+            match links
+                .free
+                .compare_exchange_weak(head, next, Ordering::Acquire, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    links.free_count.fetch_sub(1, Ordering::Relaxed);
+                    // SAFETY: popped: the producer's alone now.
+                    unsafe { (*head).next.store(ptr::null_mut(), Ordering::Relaxed) };
+                    return head;
+                }
+                Err(now) => head = now,
+            }
         }
+        links.allocated.fetch_add(1, Ordering::Relaxed);
+        Block::alloc()
     }
 
     /// Appends an item.
@@ -241,14 +286,10 @@ impl<T> Consumer<T> {
         full.then_some((block, index))
     }
 
-    /// The next item, without taking it.
-    #[inline]
-    pub(crate) fn peek(&self) -> Option<&T> {
-        let (block, index) = self.locate()?;
-        // SAFETY: the slot is full (seen with acquire, so its value is
-        // written and visible) and not taken yet: only `pop`, which needs
-        // `&mut self`, takes it, and the producer never writes a full slot.
-        Some(unsafe { (*(*block).slots[index].value.get()).assume_init_ref() })
+    /// How many blocks the queue has allocated so far.
+    #[cfg(test)]
+    pub(crate) fn blocks_allocated(&self) -> usize {
+        self.links.allocated.load(Ordering::Relaxed)
     }
 
     /// Whether no item is there now.
@@ -260,7 +301,19 @@ impl<T> Consumer<T> {
     /// Takes the next item.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
+        self.pop_if(|_| true)
+    }
+
+    /// Takes the next item if `wanted` says so (it sees the item first).
+    #[inline]
+    pub(crate) fn pop_if(&mut self, wanted: impl FnOnce(&T) -> bool) -> Option<T> {
         let (block, index) = self.locate()?;
+        // SAFETY: the slot is full (seen with acquire, so its value is
+        // written and visible) and not taken yet: only this method takes
+        // items, and the producer never writes a full slot.
+        if !wanted(unsafe { (*(*block).slots[index].value.get()).assume_init_ref() }) {
+            return None;
+        }
         if block != self.block {
             let old = std::mem::replace(&mut self.block, block);
             if !old.is_null() {
@@ -268,28 +321,44 @@ impl<T> Consumer<T> {
             }
         }
         self.index = index + 1;
-        // SAFETY: as in `peek`; the index moves past the slot, so the item
-        // is read out exactly once.
+        // SAFETY: as above; the index moves past the slot, so the item is
+        // read out exactly once.
         Some(unsafe { (*(*block).slots[index].value.get()).assume_init_read() })
     }
 
-    /// Hands a block the consumer has left back to the producer (freeing
-    /// the spare it replaces, if any).
+    /// Hands a block the consumer has left back to the producer, or frees
+    /// it when enough are kept.
     #[cold]
     fn recycle(&self, block: *mut Block<T>) {
-        // SAFETY: the consumer has taken every item of `block` and followed
-        // its link, so the producer has moved on and will not touch it; no
-        // one else holds it.
+        let links = &*self.links;
+        if links.free_count.load(Ordering::Relaxed) >= links.free_max {
+            // SAFETY: the consumer has taken every item of `block` and
+            // followed its link, so the producer has moved on and will not
+            // touch it; no one else holds it.
+            drop(unsafe { Box::from_raw(block) });
+            return;
+        }
+        links.free_count.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above, the block is the consumer's alone until the
+        // push below publishes it.
         let b = unsafe { &*block };
         for slot in &b.slots {
             slot.full.store(false, Ordering::Relaxed);
         }
-        b.next.store(ptr::null_mut(), Ordering::Relaxed);
-        let old = self.links.spare.swap(block, Ordering::Release);
-        if !old.is_null() {
-            // SAFETY: the replaced spare was unlinked and empty, and the
-            // swap gave it to us alone.
-            drop(unsafe { Box::from_raw(old) });
+        let mut head = links.free.load(Ordering::Relaxed);
+        loop {
+            b.next.store(head, Ordering::Relaxed);
+            // Only the producer changes the head otherwise, and only to
+            // empty the list: a failed exchange just retries.
+            match links.free.compare_exchange_weak(
+                head,
+                block,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(now) => head = now,
+            }
         }
     }
 }
@@ -329,25 +398,60 @@ mod tests {
 
     #[test]
     fn items_come_out_in_order_across_blocks() {
-        let (mut tx, mut rx) = queue();
+        let (mut tx, mut rx) = queue(4);
         assert!(rx.pop().is_none());
         assert!(rx.is_empty());
         for round in 0..5 {
             for i in 0..(3 * BLOCK + 5) {
                 tx.push((round, i));
             }
-            assert_eq!(rx.peek(), Some(&(round, 0)));
-            for i in 0..(3 * BLOCK + 5) {
+            assert_eq!(rx.pop_if(|_| false), None, "left in place");
+            assert_eq!(rx.pop_if(|&(r, i)| r == round && i == 0), Some((round, 0)));
+            for i in 1..(3 * BLOCK + 5) {
                 assert_eq!(rx.pop(), Some((round, i)));
             }
             assert!(rx.pop().is_none());
-            assert!(rx.peek().is_none());
+            assert!(rx.is_empty());
         }
     }
 
     #[test]
+    fn a_queue_that_fills_and_drains_reuses_its_blocks_up_to_the_bound() {
+        let (mut tx, mut rx) = queue(3);
+        // Ten blocks' worth: ten blocks, then all free but three.
+        for i in 0..(10 * BLOCK) {
+            tx.push(i);
+        }
+        while rx.pop().is_some() {}
+        assert_eq!(rx.blocks_allocated(), 10);
+        // Three blocks' worth again: the three kept (the consumer still
+        // stands in the last block, and gives it back when it leaves it).
+        for round in 0..3 {
+            for i in 0..(3 * BLOCK) {
+                tx.push(i);
+            }
+            while rx.pop().is_some() {}
+            assert_eq!(rx.blocks_allocated(), 10, "round {round}");
+        }
+        // Four blocks' worth needs one block more than is kept, each time.
+        for round in 1..=3 {
+            for i in 0..(4 * BLOCK) {
+                tx.push(i);
+            }
+            while rx.pop().is_some() {}
+            assert_eq!(rx.blocks_allocated(), 10 + round);
+        }
+        // A steady trickle allocates nothing.
+        for i in 0..(100 * BLOCK) {
+            tx.push(i);
+            assert_eq!(rx.pop(), Some(i));
+        }
+        assert_eq!(rx.blocks_allocated(), 13);
+    }
+
+    #[test]
     fn a_block_boundary_reached_exactly_is_crossed_later() {
-        let (mut tx, mut rx) = queue();
+        let (mut tx, mut rx) = queue(4);
         for i in 0..BLOCK {
             tx.push(i);
         }
@@ -365,7 +469,7 @@ mod tests {
         for consumer_first in [false, true] {
             for taken in [0, 1, BLOCK - 1, BLOCK, BLOCK + 3, 2 * BLOCK + 10] {
                 let item = Tracked(Arc::new(()));
-                let (mut tx, mut rx) = queue();
+                let (mut tx, mut rx) = queue(4);
                 for _ in 0..(2 * BLOCK + 10) {
                     tx.push(item.clone());
                 }
@@ -387,10 +491,10 @@ mod tests {
 
     #[test]
     fn an_unused_queue_drops_cleanly() {
-        let (tx, rx) = queue::<String>();
+        let (tx, rx) = queue::<String>(4);
         drop(rx);
         drop(tx);
-        let (mut tx, rx) = queue();
+        let (mut tx, rx) = queue(4);
         tx.push(String::from("never taken"));
         drop(rx);
         drop(tx);
@@ -399,7 +503,7 @@ mod tests {
     #[test]
     fn two_threads_see_every_item_in_order() {
         const N: usize = 1_000_000;
-        let (mut tx, mut rx) = queue();
+        let (mut tx, mut rx) = queue(4);
         let producer = std::thread::spawn(move || {
             for i in 0..N {
                 tx.push(Box::new(i));

@@ -339,7 +339,13 @@ enum Park {
 
 impl Queue {
     fn new(capacity: usize) -> (Queue, blockq::Consumer<Item>) {
-        let (items, consumer) = blockq::queue();
+        // Keep the blocks of a full pipe (and a few more) for reuse; an
+        // unbounded pipe keeps up to 32 (about 100 KiB).
+        let keep = match capacity {
+            usize::MAX => 32,
+            hwm => hwm / blockq::BLOCK + 2,
+        };
+        let (items, consumer) = blockq::queue(keep);
         let queue = Queue {
             state: Padded(SpinMutex::new(QueueState {
                 items,
@@ -1197,15 +1203,12 @@ impl PipeReceiver {
         if self.ended || q.aborted() {
             return None;
         }
-        if !q.items.peek().is_some_and(is_message) {
-            return None;
-        }
-        match q.items.pop() {
+        match q.items.pop_if(is_message) {
             Some(Item::Pipe(PipeMsg::Message(m))) => {
                 q.queue.took(1);
                 Some(m)
             }
-            // (Peeked as a message: nothing else can be there.)
+            // (Only a message is taken.)
             _ => None,
         }
     }
