@@ -47,7 +47,7 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Items per block.
-pub(crate) const BLOCK: usize = 32;
+pub(crate) const BLOCK: usize = 16;
 
 struct Slot<T> {
     /// Set (release) once `value` is written; never cleared while the

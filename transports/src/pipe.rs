@@ -340,9 +340,9 @@ enum Park {
 impl Queue {
     fn new(capacity: usize) -> (Queue, blockq::Consumer<Item>) {
         // Keep the blocks of a full pipe (and a few more) for reuse; an
-        // unbounded pipe keeps up to 32 (about 100 KiB).
+        // unbounded pipe keeps up to 64 (about 100 KiB).
         let keep = match capacity {
-            usize::MAX => 32,
+            usize::MAX => 64,
             hwm => hwm / blockq::BLOCK + 2,
         };
         let (items, consumer) = blockq::queue(keep);
