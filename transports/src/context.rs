@@ -117,6 +117,12 @@ impl Context {
         self.inner.tracker.reopen();
     }
 
+    /// How many handles share this context (tests: what keeps it alive).
+    #[cfg(test)]
+    pub(crate) fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
     pub(crate) fn tracker(&self) -> &TaskTracker {
         &self.inner.tracker
     }

@@ -331,6 +331,18 @@ impl SocketTransport {
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
         if self.shared.token.is_cancelled() {
+            // Closed already, or the context was shut down (which cancels
+            // every socket's token): the endpoints' tasks are stopping, and
+            // no event is due. An inproc name must still be given back: the
+            // context's map would otherwise keep the binder, which keeps
+            // this socket's state, which keeps the context (a cycle that
+            // leaked both; found with AddressSanitizer's leak checker).
+            let entries: Vec<_> = lock(&self.endpoints).drain(..).collect();
+            for entry in entries {
+                if let Some((name, id)) = entry.inproc {
+                    self.shared.ctx.inproc_unbind(&name, id);
+                }
+            }
             return;
         }
         let entries: Vec<_> = lock(&self.endpoints).drain(..).collect();
@@ -345,5 +357,32 @@ impl SocketTransport {
 impl Drop for SocketTransport {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxmq_zmtp::SocketType;
+
+    /// A socket bound to an inproc name and closed after its context's
+    /// shutdown leaves nothing that holds the context: the name's entry
+    /// (which holds the socket's state, which holds the context) is gone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closing_after_shutdown_gives_the_inproc_name_back() {
+        for close_first in [false, true] {
+            let ctx = Context::new();
+            let (socket, peers) =
+                SocketTransport::new(&ctx, TransportOptions::new(SocketType::Pull));
+            socket.bind("inproc://given-back").await.expect("bind");
+            if close_first {
+                socket.close();
+            }
+            ctx.shutdown();
+            drop(socket);
+            drop(peers);
+            ctx.term().await;
+            assert_eq!(ctx.handles(), 1, "close before shutdown: {close_first}");
+        }
     }
 }
