@@ -1496,19 +1496,7 @@ mod tests {
         rt.block_on(async {
             let (tx, _rx) = pipe(1);
             let permit = tx.reserve().await.unwrap();
-            permit.send(PipeMsg::Connected(Arc::new(ConnectionInfo {
-                peer: PeerInfo {
-                    version: oxmq_zmtp::Version::V3_1,
-                    mechanism: oxmq_zmtp::MechanismName::NULL,
-                    socket_type: oxmq_zmtp::SocketType::Pull,
-                    routing_id: None,
-                    metadata: oxmq_zmtp::Metadata::new(),
-                    user_id: None,
-                    auth_metadata: oxmq_zmtp::Metadata::new(),
-                },
-                endpoint: String::new(),
-                peer_address: String::new(),
-            })));
+            permit.send(PipeMsg::Connected(info()));
             assert_eq!(tx.capacity(), 1);
         });
     }
