@@ -1396,19 +1396,7 @@ mod tests {
     #[test]
     fn conflating_pipe_keeps_markers_in_order() {
         let (tx, mut rx) = conflate_pipe();
-        let info = Arc::new(ConnectionInfo {
-            peer: PeerInfo {
-                version: oxmq_zmtp::Version::V3_1,
-                mechanism: oxmq_zmtp::MechanismName::NULL,
-                socket_type: oxmq_zmtp::SocketType::Pull,
-                routing_id: None,
-                metadata: oxmq_zmtp::Metadata::new(),
-                user_id: None,
-                auth_metadata: oxmq_zmtp::Metadata::new(),
-            },
-            endpoint: "inproc://x".into(),
-            peer_address: "inproc://x".into(),
-        });
+        let info = info();
         tx.try_send(m("old")).unwrap();
         tx.try_send(PipeMsg::Connected(info)).unwrap();
         tx.try_send(m("a")).unwrap();
