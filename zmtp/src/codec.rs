@@ -58,6 +58,15 @@ pub const VECTORED_MIN: usize = 8 * 1024;
 /// name, a nonce and a MAC); the decrypted size is then checked exactly.
 const CIPHER_SLACK: u64 = 64;
 
+/// Where the body of a large frame starts in the buffer the decoder gives
+/// it: on a cache-line boundary. The kernel copies a read into place with
+/// `rep movsb`, which on the benchmark machine (AMD EPYC) ran at a fraction
+/// of its speed into a destination off the source's alignment: with the
+/// body 9 bytes into its buffer (after a long frame's header), a 1 MiB
+/// REQ/REP round trip over tcp took 1.15-1.36 ms, 2.3x libzmq's, and
+/// `_copy_to_iter` was half of the profile; with the body aligned, 478 µs.
+const BODY_ALIGN: usize = 64;
+
 /// Large receive buffers kept for reuse: at most this many…
 const SPARES: usize = 3;
 /// …holding at most this much memory together.
@@ -82,8 +91,11 @@ struct Spares {
 impl Spares {
     /// Moves what `src` holds into an empty buffer with room for `size`
     /// bytes — a reclaimed spare if one is free and large enough, else a
-    /// fresh one — and keeps the old buffer as a spare.
-    fn renew(&mut self, src: &mut BytesMut, size: usize) {
+    /// fresh one — and keeps the old buffer as a spare. The bytes are
+    /// placed so that the one at `body_at` (where the frame's body will
+    /// start) is on a [`BODY_ALIGN`] boundary.
+    fn renew(&mut self, src: &mut BytesMut, size: usize, body_at: usize) {
+        let size = size + BODY_ALIGN;
         // Newest first: recently used memory is the likeliest to be in
         // cache.
         let reclaimed = (0..self.bufs.len())
@@ -93,6 +105,13 @@ impl Spares {
             Some(i) => self.bufs.remove(i),
             None => (BytesMut::with_capacity(size), size),
         };
+        // Start the body on a cache line (see [`BODY_ALIGN`]).
+        let misaligned = (room.as_ptr() as usize + body_at) % BODY_ALIGN;
+        if misaligned != 0 {
+            let pad = BODY_ALIGN - misaligned;
+            room.resize(pad, 0);
+            room.advance(pad);
+        }
         room.extend_from_slice(src);
         let mut old = std::mem::replace(src, room);
         old.clear();
@@ -191,7 +210,8 @@ impl ZmtpCodec {
                 // earlier large frame whose bodies are gone if there is
                 // one (see [`Spares`]).
                 if src.capacity() < total {
-                    self.spares.renew(src, total + ROOM_AFTER);
+                    self.spares
+                        .renew(src, total + ROOM_AFTER, header.header_len);
                 }
             } else {
                 // A huge one grows with what arrives, at most doubling it.
@@ -535,6 +555,11 @@ mod tests {
             panic!("expected a message")
         };
         assert_eq!(m[0].as_ptr() as usize, base + 9);
+        assert_eq!(
+            m[0].as_ptr() as usize % BODY_ALIGN,
+            0,
+            "body not on a cache line"
+        );
         assert_eq!(&m[0][..], &wire[9..]);
         assert!(buf.is_empty());
     }
@@ -587,6 +612,13 @@ mod tests {
         let b3 = feed_frame(&mut codec, &mut buf, &rest);
         assert!(b3.iter().all(|&b| b == 3));
         assert_eq!(b3.as_ptr() as usize, b1_at, "the buffer was not reused");
+        for body in [&b2, &b3] {
+            assert_eq!(
+                body.as_ptr() as usize % BODY_ALIGN,
+                0,
+                "body not on a cache line"
+            );
+        }
         assert!(other.iter().all(|&b| b == 7));
         // Bodies 2 and 3 are alive: frame 4 gets a buffer of its own.
         assert!(codec.decode(&mut buf).unwrap().is_none());
@@ -619,7 +651,7 @@ mod tests {
             2 << 20,
             1 << 20,
         ] {
-            spares.renew(&mut src, size);
+            spares.renew(&mut src, size, 0);
             assert!(src.capacity() >= size);
             src.extend_from_slice(&[1, 2, 3]);
             alive.push(src.split().freeze());
